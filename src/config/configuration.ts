@@ -1,0 +1,65 @@
+import { EnvironmentVariables, validateEnvironment } from './environment.js';
+
+/** The typed configuration every module reads through `ConfigService<AppConfig, true>`. */
+export interface AppConfig {
+  http: { port: number; host: string; internalTcpPort: number };
+  database: { url: string };
+  security: { apiTokens: string[] | null; credentialsKey: string | null };
+  log: { level: EnvironmentVariables['LOG_LEVEL'] };
+  pool: PoolConfig;
+  ssh: SshConfig;
+}
+
+export interface PoolConfig {
+  enabled: boolean;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  cleanupIntervalMs: number;
+  maxConnectionsPerKey: number;
+  maxChannelsPerConnection: number;
+  shutdownGraceMs: number;
+}
+
+export interface SshConfig {
+  readyTimeoutMs: number;
+  execTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  maxOutputBytes: number;
+  hostKeyPolicy: EnvironmentVariables['HOST_KEY_POLICY'];
+}
+
+export function toAppConfig(env: EnvironmentVariables): AppConfig {
+  const tokens = env.API_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
+  return {
+    http: { port: env.PORT, host: env.HOST, internalTcpPort: env.INTERNAL_TCP_PORT },
+    database: { url: env.DATABASE_URL },
+    security: { apiTokens: tokens.length > 0 ? tokens : null, credentialsKey: env.CREDENTIALS_KEY ?? null },
+    log: { level: env.LOG_LEVEL },
+    pool: {
+      enabled: env.SSH_POOL_ENABLED,
+      idleTimeoutMs: env.POOL_IDLE_TIMEOUT_S * 1000,
+      maxLifetimeMs: env.POOL_MAX_LIFETIME_S * 1000,
+      cleanupIntervalMs: env.POOL_CLEANUP_INTERVAL_S * 1000,
+      maxConnectionsPerKey: env.POOL_MAX_CONNECTIONS_PER_KEY,
+      maxChannelsPerConnection: env.POOL_MAX_CHANNELS_PER_CONNECTION,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    },
+    ssh: {
+      readyTimeoutMs: env.SSH_READY_TIMEOUT_MS,
+      execTimeoutMs: env.SSH_EXEC_TIMEOUT_MS,
+      keepaliveIntervalMs: env.SSH_KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: env.SSH_KEEPALIVE_COUNT_MAX,
+      maxOutputBytes: env.SSH_MAX_OUTPUT_BYTES,
+      hostKeyPolicy: env.HOST_KEY_POLICY,
+    },
+  };
+}
+
+/**
+ * `ConfigModule.forRoot({ validate })`: checks the raw environment and returns the typed tree. Every
+ * value sits in a nested object so that @nestjs/config copies none of them back into process.env.
+ */
+export function validateConfig(raw: Record<string, unknown>): AppConfig & Record<string, unknown> {
+  return { ...toAppConfig(validateEnvironment(raw)) };
+}

@@ -1,0 +1,52 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+export const HOST_KEY_POLICIES = ['accept-new', 'strict', 'off'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+
+/** The service's environment, as strings arrive from the process; `validateEnvironment` checks it. */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsOptional() @IsString() HOST = '0.0.0.0';
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) INTERNAL_TCP_PORT = 3001;
+  @IsOptional() @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/) DATABASE_URL = 'sqlite:data/cs2-ssh-pool.sqlite';
+  @IsOptional() @IsString() API_TOKENS?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'CREDENTIALS_KEY must be base64 of 32 bytes' })
+  CREDENTIALS_KEY?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() SSH_POOL_ENABLED = true;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) POOL_IDLE_TIMEOUT_S = 300;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) POOL_MAX_LIFETIME_S = 3600;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) POOL_CLEANUP_INTERVAL_S = 60;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) POOL_MAX_CONNECTIONS_PER_KEY = 4;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10) POOL_MAX_CHANNELS_PER_CONNECTION = 8;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_GRACE_MS = 10000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_READY_TIMEOUT_MS = 15000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_EXEC_TIMEOUT_MS = 30000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_KEEPALIVE_INTERVAL_MS = 15000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) SSH_KEEPALIVE_COUNT_MAX = 3;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) SSH_MAX_OUTPUT_BYTES = 1024 * 1024;
+  @IsOptional() @IsIn(HOST_KEY_POLICIES) HOST_KEY_POLICY: (typeof HOST_KEY_POLICIES)[number] = 'accept-new';
+  @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+}
+
+/** Thrown at start when the environment is invalid; the message names every bad variable. */
+export class InvalidEnvironmentError extends Error {}
+
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const known = Object.keys(new EnvironmentVariables());
+  const relevant = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => known.includes(key) && value !== ''),
+  );
+  const env = plainToInstance(EnvironmentVariables, relevant, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new InvalidEnvironmentError(`Invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  return env;
+}

@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/configuration.js';
+import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
+
+const LEVELS: Record<string, LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+async function bootstrap(): Promise<void> {
+  // Validate before Nest starts so that a bad environment is one clear message, not a stack trace.
+  const env = validateEnvironment(process.env);
+  const logger = new ConsoleLogger({ json: true, logLevels: LEVELS[env.LOG_LEVEL] });
+  const app = await NestFactory.create(AppModule, { logger });
+  app.enableShutdownHooks();
+  const config = app.get(ConfigService<AppConfig, true>);
+  const { port, host } = config.get('http', { infer: true });
+  await app.listen(port, host);
+  logger.log(`HTTP listening on ${host}:${port}`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof InvalidEnvironmentError) {
+    console.error(error.message);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,231 @@
+import type { ConnectionKey } from './connection-key.js';
+import { timeoutError } from './exec-runner.js';
+import { PooledConnection } from './pooled-connection.js';
+import type { SshConnection } from './ssh-connector.js';
+import { SshPoolError } from './ssh-pool.errors.js';
+import type { EvictionReason } from './ssh-pool.types.js';
+
+/** What a group needs from the pool: I/O, time, limits, and where to report events. */
+export interface GroupContext {
+  now(): number;
+  maxConnections: number;
+  maxChannels: number;
+  maxLifetimeMs: number;
+  /** Opens a new authenticated connection for this key. @throws SshPoolError */
+  connect(): Promise<SshConnection>;
+  /** Throws when the key's host or credential is backing off. */
+  admit(): void;
+  evicted(connection: PooledConnection, reason: EvictionReason): void;
+}
+
+interface Waiter {
+  serverId?: string;
+  grant(connection: PooledConnection): void;
+  fail(error: Error): void;
+}
+
+/**
+ * All connections of one ConnectionKey and the FIFO queue of requests waiting for a channel.
+ * Slots are reserved synchronously, so the event loop is the lock: no await between check and take.
+ */
+export class ConnectionGroup {
+  readonly connections: PooledConnection[] = [];
+  private readonly waiters: Waiter[] = [];
+  private connecting = 0;
+  /** The lowest channel limit learned from this host's refusals; new connections start there. */
+  private learnedLimit: number;
+
+  constructor(
+    readonly key: ConnectionKey,
+    private readonly ctx: GroupContext,
+  ) {
+    this.learnedLimit = ctx.maxChannels;
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  get connectsInProgress(): number {
+    return this.connecting;
+  }
+
+  get isEmpty(): boolean {
+    return this.connections.length === 0 && this.waiters.length === 0 && this.connecting === 0;
+  }
+
+  /**
+   * Reserves a channel slot, waiting in FIFO order (retries go to the front) until one frees up, a
+   * connection is made, or `abort` fires. Returns whether it was an immediate hit, and the slot.
+   */
+  acquire(serverId: string | undefined, abort: AbortSignal, retry = false): Promise<{ connection: PooledConnection; hit: boolean }> {
+    if (abort.aborted) return Promise.reject(timeoutError(abort));
+    const free = this.waiters.length === 0 || retry ? this.takeFree(serverId) : undefined;
+    if (free) return Promise.resolve({ connection: free, hit: true });
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.removeWaiter(waiter);
+        reject(timeoutError(abort));
+      };
+      const waiter: Waiter = {
+        serverId,
+        grant: (connection) => {
+          abort.removeEventListener('abort', onAbort);
+          resolve({ connection, hit: false });
+        },
+        fail: (error) => {
+          abort.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      abort.addEventListener('abort', onAbort, { once: true });
+      if (retry) this.waiters.unshift(waiter);
+      else this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** A reserved slot's channel opened on the server. */
+  opened(connection: PooledConnection): void {
+    connection.channelsOpen++;
+  }
+
+  /** A reserved slot is free again; `wasOpen` when its channel had opened (and has now closed). */
+  release(connection: PooledConnection, wasOpen: boolean): void {
+    const now = this.ctx.now();
+    connection.channelsInUse--;
+    if (wasOpen) {
+      connection.channelsOpen--;
+      connection.lastReleaseAt = now;
+    }
+    connection.lastUsedAt = now;
+    if (connection.retiring && connection.channelsInUse === 0) this.drop(connection, connection.evictedFor ?? 'lifetime');
+    this.pump();
+  }
+
+  /** The server refused a channel; lowers the limit when the refusal teaches it. */
+  refused(connection: PooledConnection, openSentAt: number): void {
+    if (connection.learnFromRefusal(openSentAt)) {
+      this.learnedLimit = Math.min(this.learnedLimit, connection.channelLimit);
+    }
+  }
+
+  /** Take no new channels; close once the running ones end. */
+  retire(connection: PooledConnection, reason: EvictionReason): void {
+    this.markRetiring(connection, reason);
+    this.pump();
+  }
+
+  /** Drop and close a connection now (it died, or it is idle and retiring). */
+  evict(connection: PooledConnection, reason: EvictionReason): void {
+    this.drop(connection, reason);
+    this.pump();
+  }
+
+  /** Rejects every queued request (shutdown, or the only connect attempt failed). */
+  failWaiters(error: Error): void {
+    for (const waiter of this.waiters.splice(0)) waiter.fail(error);
+  }
+
+  /** Retire what is past its lifetime or idle too long; returns how many connections closed. */
+  cleanup(now: number, idleTimeoutMs: number): number {
+    let closed = 0;
+    for (const connection of [...this.connections]) {
+      if (now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
+      else if (connection.channelsInUse === 0 && now - connection.lastUsedAt >= idleTimeoutMs) this.markRetiring(connection, 'idle');
+      if (!connection.alive) closed++;
+    }
+    this.pump();
+    return closed;
+  }
+
+  private takeFree(serverId: string | undefined): PooledConnection | undefined {
+    const now = this.ctx.now();
+    let best: PooledConnection | undefined;
+    for (const connection of [...this.connections]) {
+      if (connection.usable && now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
+      if (connection.hasFreeChannel && (!best || connection.channelsInUse < best.channelsInUse)) best = connection;
+    }
+    if (!best) return undefined;
+    best.channelsInUse++;
+    best.lastUsedAt = now;
+    if (serverId) best.serverIds.add(serverId);
+    return best;
+  }
+
+  private pump(): void {
+    while (this.waiters.length > 0) {
+      const connection = this.takeFree(this.waiters[0].serverId);
+      if (!connection) break;
+      this.waiters.shift()!.grant(connection);
+    }
+    if (this.waiters.length > 0 && this.shouldConnect()) this.connectForWaiters();
+  }
+
+  /** One handshake per key until a connection proves the host and credentials; then scale out. */
+  private shouldConnect(): boolean {
+    const usable = this.connections.filter((c) => c.usable).length;
+    if (usable + this.connecting >= this.ctx.maxConnections) return false;
+    if (this.connecting > 0 && usable === 0) return false;
+    return this.waiters.length > this.connecting * this.learnedLimit;
+  }
+
+  /** Opens one more connection now (manual reconnect), outside the queue's scaling rules. */
+  connectNow(): Promise<PooledConnection> {
+    this.ctx.admit();
+    return this.startConnect();
+  }
+
+  private connectForWaiters(): void {
+    try {
+      this.ctx.admit();
+    } catch (error) {
+      if (!this.connections.some((c) => c.usable) && this.connecting === 0) this.failWaiters(error as Error);
+      return;
+    }
+    // Failures reach the waiters inside startConnect; nobody else awaits this attempt.
+    this.startConnect().catch(() => undefined);
+  }
+
+  private startConnect(): Promise<PooledConnection> {
+    this.connecting++;
+    return this.ctx.connect().then(
+      (ssh) => {
+        this.connecting--;
+        const connection = new PooledConnection(this.key, ssh, this.ctx.now(), this.learnedLimit);
+        this.connections.push(connection);
+        ssh.onClose(() => this.evict(connection, 'dead'));
+        this.pump();
+        return connection;
+      },
+      (error: SshPoolError) => {
+        this.connecting--;
+        if (!this.connections.some((c) => c.usable) && this.connecting === 0) this.failWaiters(error);
+        else this.pump();
+        throw error;
+      },
+    );
+  }
+
+  /** Flags only; never pumps, so it is safe inside takeFree. */
+  private markRetiring(connection: PooledConnection, reason: EvictionReason): void {
+    if (!connection.alive || connection.retiring) return;
+    connection.retiring = true;
+    connection.evictedFor = reason;
+    if (connection.channelsInUse === 0) this.drop(connection, reason);
+  }
+
+  private drop(connection: PooledConnection, reason: EvictionReason): void {
+    if (!connection.alive) return;
+    connection.alive = false;
+    connection.evictedFor = reason;
+    this.connections.splice(this.connections.indexOf(connection), 1);
+    connection.connection.close();
+    this.ctx.evicted(connection, reason);
+  }
+
+  private removeWaiter(waiter: Waiter): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index >= 0) this.waiters.splice(index, 1);
+  }
+}

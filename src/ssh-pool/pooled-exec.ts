@@ -1,0 +1,104 @@
+import type { ConnectionGroup } from './connection-group.js';
+import { collectOutput, timeoutError, type CommandOutput } from './exec-runner.js';
+import type { PooledConnection } from './pooled-connection.js';
+import { ChannelRefusedError, ConnectionLostError, type SshChannel } from './ssh-connector.js';
+import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
+
+/** Opens refused or lost before the command fails with SSH_CHANNEL_FAILED. */
+const MAX_OPEN_ATTEMPTS = 12;
+
+export interface PooledRequest {
+  serverId?: string;
+  command: string;
+  abort: AbortSignal;
+  maxOutputBytes: number;
+  now(): number;
+  /** Counts a channel-open refusal (statistics). */
+  onRefusal(): void;
+}
+
+/**
+ * Runs one command on a channel of `group`. A refused open (sshd's MaxSessions, or a session it has
+ * not freed yet) and an open on a connection that just died are retried — nothing ran — and never
+ * close the shared connection. Slot accounting follows the real channel even after a timeout.
+ */
+export async function execOnGroup(group: ConnectionGroup, request: PooledRequest): Promise<{ output: CommandOutput; hit: boolean }> {
+  let firstHit: boolean | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const { connection, hit } = await group.acquire(request.serverId, request.abort, attempt > 1);
+    firstHit ??= hit;
+    try {
+      const channel = await raceAbort(openTracked(group, connection, request), request.abort, killChannel);
+      const output = await collectOutput(channel, request.maxOutputBytes, request.abort);
+      if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
+      return { output, hit: firstHit };
+    } catch (error) {
+      if (!(error instanceof ChannelRefusedError || error instanceof ConnectionLostError)) throw error;
+      if (attempt >= MAX_OPEN_ATTEMPTS) {
+        throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} refused ${attempt} channel opens`);
+      }
+      // A refusal that taught nothing is sshd still freeing a closed session: give it a moment.
+      if (error instanceof ChannelRefusedError) await delay(Math.min(attempt * 2, 20), request.abort);
+    }
+  }
+}
+
+/** Starts the channel and keeps the group's slot accounting true to the server, whoever waits. */
+function openTracked(group: ConnectionGroup, connection: PooledConnection, request: PooledRequest): Promise<SshChannel> {
+  const openSentAt = request.now();
+  return connection.connection.exec(request.command).then(
+    (channel) => {
+      group.opened(connection);
+      connection.commandsRun++;
+      void channel.closed.then(() => group.release(connection, true));
+      return channel;
+    },
+    (error: unknown) => {
+      if (error instanceof ChannelRefusedError) {
+        request.onRefusal();
+        group.refused(connection, openSentAt);
+      }
+      group.release(connection, false);
+      if (error instanceof ConnectionLostError) group.evict(connection, 'dead');
+      throw error;
+    },
+  );
+}
+
+/** Rejects when `abort` fires first; what arrives after that is handed to `discard` (killed, closed). */
+export function raceAbort<T>(pending: Promise<T>, abort: AbortSignal, discard: (late: T) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(timeoutError(abort));
+      pending.then(discard, () => undefined);
+    };
+    if (abort.aborted) return onAbort();
+    abort.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        abort.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        abort.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export const killChannel = (channel: SshChannel): void => channel.kill('KILL');
+
+function delay(ms: number, abort: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      abort.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(timeoutError(abort));
+    };
+    abort.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,294 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { AppConfig, PoolConfig, SshConfig } from '../config/configuration.js';
+import { ConnectBackoff } from './connect-backoff.js';
+import { ConnectionGroup } from './connection-group.js';
+import { ConnectionKey, SecretHasher } from './connection-key.js';
+import { collectOutput, type CommandOutput } from './exec-runner.js';
+import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
+import { verifyHostKey } from './host-key-verifier.js';
+import { PoolCounters } from './pool-counters.js';
+import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
+import type { PooledConnection } from './pooled-connection.js';
+import { SshConnector, type SshConnection } from './ssh-connector.js';
+import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
+import type { ConnectionInfo, EvictionReason, ExecOptions, ExecResult, PoolStats, SshTarget } from './ssh-pool.types.js';
+
+const CLEANUP_INTERVAL_NAME = 'ssh-pool-cleanup';
+
+/**
+ * Keeps one authenticated SSH connection per (host, port, user, credentials) and multiplexes every
+ * command over it, scaling to a few connections per key when the server's channel limit is reached.
+ */
+@Injectable()
+export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SshPoolService.name);
+  private readonly pool: PoolConfig;
+  private readonly ssh: SshConfig;
+  private readonly groups = new Map<string, ConnectionGroup>();
+  private readonly hasher = new SecretHasher();
+  private readonly backoff = new ConnectBackoff();
+  private readonly counters = new PoolCounters();
+  private readonly inFlight = new Set<AbortController>();
+  private cleanupRunning = false;
+  private shuttingDown = false;
+
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    private readonly connector: SshConnector,
+    @Inject(HOST_KEY_STORE) private readonly hostKeys: HostKeyStore,
+    private readonly scheduler: SchedulerRegistry,
+  ) {
+    this.pool = config.get('pool', { infer: true });
+    this.ssh = config.get('ssh', { infer: true });
+  }
+
+  onModuleInit(): void {
+    const interval = setInterval(() => void this.cleanup(), this.pool.cleanupIntervalMs);
+    this.scheduler.addInterval(CLEANUP_INTERVAL_NAME, interval);
+    if (this.ssh.hostKeyPolicy === 'off') this.logger.warn('HOST_KEY_POLICY=off: SSH host keys are NOT verified (insecure)');
+    this.logger.log(
+      this.pool.enabled ? 'SSH connection pool started' : 'SSH connection pool disabled: one connection per operation',
+    );
+  }
+
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('interval', CLEANUP_INTERVAL_NAME)) this.scheduler.deleteInterval(CLEANUP_INTERVAL_NAME);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.shutdown();
+  }
+
+  /**
+   * Runs `command` on the target's host through its pooled connection.
+   * A non-zero exit is a result, not an error.
+   * @throws SshPoolError EXEC_TIMEOUT (remote command killed), SSH_AUTH_FAILED, SSH_UNREACHABLE,
+   *   SSH_HOST_KEY_MISMATCH, SSH_CONNECT_TIMEOUT, SSH_HOST_DOWN, SSH_CHANNEL_FAILED, POOL_SHUTTING_DOWN
+   */
+  async exec(target: SshTarget, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.assertAccepting();
+    const timeoutMs = options.timeoutMs ?? this.ssh.execTimeoutMs;
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new SshPoolError(SshPoolErrorCode.EXEC_TIMEOUT, `command did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    this.inFlight.add(controller);
+    const started = performance.now();
+    try {
+      const output = this.pool.enabled
+        ? await this.execPooled(target, command, controller.signal)
+        : await this.execUnpooled(target, command, controller.signal);
+      this.counters.commands++;
+      const { exitCode, signal, stdout, stderr, truncated } = output;
+      return { exitCode, signal, stdout, stderr, truncated, durationMs: Math.round(performance.now() - started) };
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  getStats(): PoolStats {
+    const groups = [...this.groups.values()];
+    return this.counters.snapshot(this.allConnections(), {
+      enabled: this.pool.enabled,
+      keys: groups.filter((g) => g.connections.length > 0).length,
+      waiters: groups.reduce((sum, g) => sum + g.waiting, 0),
+      connecting: groups.reduce((sum, g) => sum + g.connectsInProgress, 0),
+      idleTimeoutMs: this.pool.idleTimeoutMs,
+      maxLifetimeMs: this.pool.maxLifetimeMs,
+    });
+  }
+
+  getConnections(): ConnectionInfo[] {
+    const now = Date.now();
+    return this.allConnections().map((c) => c.info(now));
+  }
+
+  /** The connections that `target` shares (same key), and whether its host is backing off. */
+  getConnectionsFor(target: SshTarget): { key: string; hostDown: boolean; connections: ConnectionInfo[] } {
+    const key = ConnectionKey.of(target, this.hasher);
+    const now = Date.now();
+    const connections = this.groups.get(key.id)?.connections ?? [];
+    return { key: key.display, hostDown: this.backoff.isHostDown(key.hostId, now), connections: connections.map((c) => c.info(now)) };
+  }
+
+  /** Takes a server off its connections (its fields changed, or it was deleted); unused ones close after their commands. */
+  async detachServer(serverId: string): Promise<void> {
+    for (const [group, connection] of this.connectionsOf(serverId)) {
+      connection.serverIds.delete(serverId);
+      if (connection.serverIds.size === 0) group.retire(connection, 'removed');
+    }
+  }
+
+  /** Closes every connection the server has used (after their running commands). @returns how many. */
+  async removeServerConnections(serverId: string): Promise<number> {
+    const matches = this.connectionsOf(serverId);
+    for (const [group, connection] of matches) group.retire(connection, 'removed');
+    return matches.length;
+  }
+
+  /** Closes every pooled connection once its running commands end. @returns how many. */
+  async closeAll(reason: EvictionReason = 'closed'): Promise<number> {
+    let closed = 0;
+    for (const group of this.groups.values()) {
+      for (const connection of [...group.connections]) {
+        group.retire(connection, reason);
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * Forgets the target's backoff state, retires its connections and opens a fresh one.
+   * @throws SshPoolError as `exec` does for connecting
+   */
+  async reconnect(target: SshTarget): Promise<ConnectionInfo> {
+    this.assertAccepting();
+    const group = this.groupFor(target);
+    this.backoff.clear(group.key);
+    for (const connection of [...group.connections]) group.retire(connection, 'removed');
+    const fresh = await group.connectNow();
+    if (target.serverId) fresh.serverIds.add(target.serverId);
+    return fresh.info(Date.now());
+  }
+
+  /**
+   * The scheduled tick: retire connections past their lifetime or idle timeout, forget empty keys.
+   * Never overlaps itself. @returns how many connections it closed.
+   */
+  async cleanup(now: number = Date.now()): Promise<number> {
+    if (this.cleanupRunning) return 0;
+    this.cleanupRunning = true;
+    try {
+      let removed = 0;
+      for (const [id, group] of this.groups) {
+        removed += group.cleanup(now, this.pool.idleTimeoutMs);
+        if (group.isEmpty) this.groups.delete(id);
+      }
+      if (removed > 0) this.logger.log(`Pool cleanup closed ${removed} connection(s)`);
+      return removed;
+    } finally {
+      this.cleanupRunning = false;
+    }
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Refuse new work, let running commands finish within the grace period, close every connection. */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const refusal = new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down');
+    for (const group of this.groups.values()) group.failWaiters(refusal);
+    const deadline = Date.now() + this.pool.shutdownGraceMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const controller of this.inFlight) controller.abort(refusal);
+    for (const group of this.groups.values()) {
+      for (const connection of [...group.connections]) group.evict(connection, 'shutdown');
+    }
+    this.logger.log('SSH connection pool stopped');
+  }
+
+  private async execPooled(target: SshTarget, command: string, abort: AbortSignal): Promise<CommandOutput> {
+    const group = this.groupFor(target);
+    const { output, hit } = await execOnGroup(group, {
+      serverId: target.serverId,
+      command,
+      abort,
+      maxOutputBytes: this.ssh.maxOutputBytes,
+      now: Date.now,
+      onRefusal: () => this.counters.refusals++,
+    });
+    if (hit) {
+      this.counters.hits++;
+      this.logger.debug(`Reusing existing connection: ${group.key}`);
+    } else {
+      this.counters.misses++;
+    }
+    return output;
+  }
+
+  private async execUnpooled(target: SshTarget, command: string, abort: AbortSignal): Promise<CommandOutput> {
+    const key = ConnectionKey.of(target, this.hasher);
+    this.backoff.admit(key, Date.now());
+    this.counters.misses++;
+    const ssh = await raceAbort(this.connect(target, key), abort, (late) => late.close());
+    try {
+      return await collectOutput(await raceAbort(ssh.exec(command), abort, killChannel), this.ssh.maxOutputBytes, abort);
+    } finally {
+      ssh.close();
+    }
+  }
+
+  private groupFor(target: SshTarget): ConnectionGroup {
+    const key = ConnectionKey.of(target, this.hasher);
+    let group = this.groups.get(key.id);
+    if (!group) {
+      group = new ConnectionGroup(key, {
+        now: Date.now,
+        maxConnections: this.pool.maxConnectionsPerKey,
+        maxChannels: this.pool.maxChannelsPerConnection,
+        maxLifetimeMs: this.pool.maxLifetimeMs,
+        connect: () => this.connect(target, key),
+        admit: () => this.backoff.admit(key, Date.now()),
+        evicted: (connection, reason) => this.onEvicted(connection, reason),
+      });
+      this.groups.set(key.id, group);
+    }
+    return group;
+  }
+
+  /** @throws SshPoolError from the handshake, already classified by the connector */
+  private async connect(target: SshTarget, key: ConnectionKey): Promise<SshConnection> {
+    try {
+      const connection = await this.connector.connect({
+        host: target.host,
+        port: target.port,
+        username: target.username,
+        auth: target.auth,
+        readyTimeoutMs: this.ssh.readyTimeoutMs,
+        keepaliveIntervalMs: this.ssh.keepaliveIntervalMs,
+        keepaliveCountMax: this.ssh.keepaliveCountMax,
+        verifyHostKey: (blob) =>
+          verifyHostKey(this.hostKeys, this.ssh.hostKeyPolicy, { host: key.host, port: key.port, pinned: target.hostKeyFingerprint }, blob, new Date()),
+      });
+      this.counters.connects++;
+      this.backoff.recordSuccess(key);
+      this.logger.log(`Created new SSH connection: ${key}`);
+      return connection;
+    } catch (error) {
+      const failure = error instanceof SshPoolError ? error : new SshPoolError(SshPoolErrorCode.UNREACHABLE, `cannot connect to ${key.hostId}`);
+      this.counters.connectFailures++;
+      this.backoff.recordFailure(key, failure, Date.now());
+      this.logger.warn(`SSH connect failed: ${key}: ${failure.code}`);
+      throw failure;
+    }
+  }
+
+  private onEvicted(connection: PooledConnection, reason: EvictionReason): void {
+    this.counters.evictions[reason]++;
+    this.logger.log(`Closed SSH connection #${connection.id}: ${connection.key} (${reason})`);
+  }
+
+  private connectionsOf(serverId: string): [ConnectionGroup, PooledConnection][] {
+    const matches: [ConnectionGroup, PooledConnection][] = [];
+    for (const group of this.groups.values()) {
+      for (const connection of group.connections) if (connection.serverIds.has(serverId)) matches.push([group, connection]);
+    }
+    return matches;
+  }
+
+  private allConnections(): PooledConnection[] {
+    return [...this.groups.values()].flatMap((g) => g.connections);
+  }
+
+  private assertAccepting(): void {
+    if (this.shuttingDown) throw new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down');
+  }
+}
