@@ -1,0 +1,26 @@
+import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Test } from '@nestjs/testing';
+import { validateConfig } from '../../src/config/configuration.js';
+import { SshConnector } from '../../src/ssh-pool/ssh-connector.js';
+import { SshPoolModule } from '../../src/ssh-pool/ssh-pool.module.js';
+import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+
+/**
+ * Boots SshPoolModule alone with the given environment (only these variables; defaults otherwise),
+ * optionally with a replacement connector.
+ */
+export async function createPool(env: Record<string, string> = {}, connector?: object) {
+  let builder = Test.createTestingModule({
+    imports: [
+      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => validateConfig(env) }),
+      ScheduleModule.forRoot(),
+      SshPoolModule.forRoot(),
+    ],
+  });
+  if (connector) builder = builder.overrideProvider(SshConnector).useValue(connector);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return { app, pool: app.get(SshPoolService) };
+}
