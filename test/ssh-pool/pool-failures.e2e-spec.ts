@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import type { INestApplication } from '@nestjs/common';
+import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { createPool } from '../fakes/pool-module.js';
+import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+import { eventually, targetOn } from '../support/targets.js';
+
+/** Processes of the test user whose command line contains `marker` (sshd runs on this machine). */
+function remoteProcesses(user: TestUser, marker: string): number {
+  try {
+    return execFileSync('pgrep', ['-u', user.username, '-f', marker], { encoding: 'utf8' }).trim().split('\n').length;
+  } catch {
+    return 0; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('SSH pool against real sshd: failures', () => {
+  let user: TestUser;
+  let host: SshdHost;
+  let app: INestApplication | undefined;
+  let pool: SshPoolService;
+
+  beforeAll(async () => {
+    user = loadTestUser();
+    host = await startSshd({ address: '127.0.0.4' });
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+  afterEach(async () => {
+    host.thaw();
+    await app?.close();
+    app = undefined;
+  });
+
+  it('kills the remote process group on timeout and keeps the connection serving others', async () => {
+    ({ app, pool } = await createPool());
+    const target = targetOn(host, user);
+    const marker = `sleep 4242${process.pid}`;
+    await expect(pool.exec(target, `${marker} & ${marker}; echo never`, { timeoutMs: 700 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
+    await eventually('remote sleeps to die', () => remoteProcesses(user, marker) === 0, 5000);
+    await expect(pool.exec(target, 'echo alive')).resolves.toMatchObject({ stdout: 'alive\n' });
+    expect(pool.getStats()).toMatchObject({ total_connections: 1, connects: 1 });
+  });
+
+  it('replaces a connection whose server side was killed, without an error', async () => {
+    ({ app, pool } = await createPool());
+    const target = targetOn(host, user);
+    await pool.exec(target, 'true');
+    const before = host.acceptedAuths();
+    host.killConnections();
+    await expect(pool.exec(target, 'echo fresh')).resolves.toMatchObject({ stdout: 'fresh\n' });
+    expect(host.acceptedAuths() - before).toBe(1);
+  });
+
+  it('finds a frozen peer by keepalive; commands on it time out instead of hanging', async () => {
+    ({ app, pool } = await createPool({ SSH_KEEPALIVE_INTERVAL_MS: '300', SSH_KEEPALIVE_COUNT_MAX: '2' }));
+    const target = targetOn(host, user);
+    await pool.exec(target, 'true');
+    host.freeze();
+    await expect(pool.exec(target, 'echo frozen', { timeoutMs: 500 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
+    await eventually('keepalive to evict the frozen connection', () => pool.getStats().evictions.dead === 1, 5000);
+    expect(pool.getStats().total_connections).toBe(0);
+    host.thaw();
+    await expect(pool.exec(target, 'echo thawed')).resolves.toMatchObject({ stdout: 'thawed\n' });
+  });
+
+  it('refuses a changed host key before any command runs', async () => {
+    ({ app, pool } = await createPool());
+    const target = targetOn(host, user);
+    await pool.exec(target, 'true');
+    await host.rotateHostKey();
+    await pool.closeAll();
+    const authsBefore = host.acceptedAuths();
+    const sessionsBefore = host.sessionsStarted();
+    await expect(pool.exec(target, 'touch /tmp/should-not-exist')).rejects.toMatchObject({ code: 'SSH_HOST_KEY_MISMATCH' });
+    expect(host.acceptedAuths()).toBe(authsBefore);
+    expect(host.sessionsStarted()).toBe(sessionsBefore);
+    const pinned = targetOn(host, user, { hostKeyFingerprint: host.hostKeyFingerprint() });
+    await expect(pool.exec(pinned, 'echo pinned')).resolves.toMatchObject({ stdout: 'pinned\n' });
+  });
+
+  it('reports an unreachable host, then backs off with SSH_HOST_DOWN', async () => {
+    ({ app, pool } = await createPool());
+    const nobody = { ...targetOn(host, user), host: '127.0.0.9', port: await freePort('127.0.0.9') };
+    await expect(pool.exec(nobody, 'true')).rejects.toMatchObject({ code: 'SSH_UNREACHABLE' });
+    await expect(pool.exec(nobody, 'true')).rejects.toMatchObject({ code: 'SSH_UNREACHABLE' });
+    await expect(pool.exec(nobody, 'true')).rejects.toMatchObject({ code: 'SSH_HOST_DOWN' });
+    expect(pool.getStats().connect_failures).toBe(2);
+    await expect(pool.exec(targetOn(host, user), 'true')).resolves.toMatchObject({ exitCode: 0 });
+  });
+});

@@ -1,0 +1,91 @@
+import type { INestApplication } from '@nestjs/common';
+import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { createPool } from '../fakes/pool-module.js';
+import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+import { targetOn } from '../support/targets.js';
+
+describe('SSH pool against real sshd: sharing and capacity', () => {
+  let user: TestUser;
+  let roomy: SshdHost;
+  let tight: SshdHost;
+  let app: INestApplication | undefined;
+  let pool: SshPoolService;
+
+  beforeAll(async () => {
+    user = loadTestUser();
+    [roomy, tight] = await Promise.all([startSshd({ address: '127.0.0.2' }), startSshd({ address: '127.0.0.3', maxSessions: 2 })]);
+  });
+  afterAll(async () => {
+    await Promise.all([roomy?.stop(), tight?.stop()]);
+  });
+  beforeEach(async () => {
+    ({ app, pool } = await createPool());
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('runs a command and reports stdout, stderr, exit code and duration', async () => {
+    const result = await pool.exec(targetOn(roomy, user), 'echo out; echo err >&2; exit 3');
+    expect(result).toEqual({ exitCode: 3, signal: null, stdout: 'out\n', stderr: 'err\n', truncated: false, durationMs: expect.any(Number) });
+  });
+
+  it('serves several servers on one host with one authentication, counted by sshd', async () => {
+    const before = roomy.acceptedAuths();
+    const sessionsBefore = roomy.sessionsStarted();
+    const servers = ['eu-1', 'eu-2', 'eu-3'];
+    await Promise.all(servers.map((id) => pool.exec(targetOn(roomy, user, { serverId: id }), `echo ${id}`)));
+    for (const id of servers) await pool.exec(targetOn(roomy, user, { serverId: id }), 'true');
+    expect(roomy.acceptedAuths() - before).toBe(1);
+    expect(roomy.sessionsStarted() - sessionsBefore).toBe(6);
+    expect(pool.getConnections()).toMatchObject([{ serverIds: servers, commandsRun: 6 }]);
+    expect(pool.getStats()).toMatchObject({ total_connections: 1, connects: 1, hits: 3, misses: 3 });
+  });
+
+  it('authenticates with private keys, plain and passphrase-protected, on separate connections', async () => {
+    const before = roomy.acceptedAuths();
+    const plain = targetOn(roomy, user, { auth: { type: 'KEY_FILE', privateKey: user.privateKey } });
+    const locked = targetOn(roomy, user, {
+      auth: { type: 'KEY_FILE', privateKey: user.encryptedPrivateKey, passphrase: user.encryptedKeyPassphrase },
+    });
+    await expect(pool.exec(plain, 'whoami')).resolves.toMatchObject({ stdout: `${user.username}\n` });
+    await expect(pool.exec(locked, 'whoami')).resolves.toMatchObject({ stdout: `${user.username}\n` });
+    await pool.exec(plain, 'true');
+    expect(roomy.acceptedAuths() - before).toBe(2);
+  });
+
+  it('keeps credentials apart: a wrong password fails even while a good connection to the same user is open', async () => {
+    const good = targetOn(roomy, user);
+    await pool.exec(good, 'true');
+    const failedBefore = roomy.failedAuths();
+    const wrong = targetOn(roomy, user, { serverId: 'intruder', auth: { type: 'PASSWORD', password: `${user.password}-wrong` } });
+    await expect(pool.exec(wrong, 'true')).rejects.toMatchObject({ code: 'SSH_AUTH_FAILED' });
+    await expect(pool.exec(wrong, 'true')).rejects.toMatchObject({ code: 'SSH_AUTH_FAILED' });
+    expect(roomy.failedAuths() - failedBefore).toBe(1);
+    await expect(pool.exec(good, 'echo still-fine')).resolves.toMatchObject({ stdout: 'still-fine\n' });
+    expect(pool.getConnections()).toMatchObject([{ serverIds: ['server-1'] }]);
+  });
+
+  it('makes one handshake for simultaneous first requests', async () => {
+    const before = roomy.acceptedAuths();
+    await Promise.all(Array.from({ length: 8 }, () => pool.exec(targetOn(roomy, user), 'true')));
+    expect(roomy.acceptedAuths() - before).toBe(1);
+  });
+
+  it('runs 120 concurrent commands on a MaxSessions=2 host with no failure and bounded connections', async () => {
+    const authsBefore = tight.acceptedAuths();
+    const sessionsBefore = tight.sessionsStarted();
+    const results = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => pool.exec(targetOn(tight, user, { serverId: `s${i % 5}` }), `echo ${i}`)),
+    );
+    expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 120 }, (_, i) => `${i}\n`));
+    expect(results.every((r) => r.exitCode === 0)).toBe(true);
+    const connections = tight.acceptedAuths() - authsBefore;
+    expect(connections).toBeGreaterThanOrEqual(1);
+    expect(connections).toBeLessThanOrEqual(4);
+    expect(tight.sessionsStarted() - sessionsBefore).toBe(120);
+    expect(pool.getConnections().every((c) => c.channelLimit === 2)).toBe(true);
+    expect(pool.getStats().total_connections).toBe(connections);
+  });
+});
