@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { FakeConnector } from '../../test/fakes/fake-connector.js';
-import { createPool } from '../../test/fakes/pool-module.js';
+import { createPool } from '../../test/support/pool-module.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshPoolService } from './ssh-pool.service.js';
 import type { SshTarget } from './ssh-pool.types.js';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
-import { createPool } from '../fakes/pool-module.js';
+import { createPool } from '../support/pool-module.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { eventually, targetOn } from '../support/targets.js';
 

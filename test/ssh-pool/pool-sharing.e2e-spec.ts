@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
-import { createPool } from '../fakes/pool-module.js';
+import { createPool } from '../support/pool-module.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { targetOn } from '../support/targets.js';
 
