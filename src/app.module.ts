@@ -1,14 +1,27 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CommonModule } from './common/common.module.js';
 import { validateConfig } from './config/configuration.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { HostKeyEntity } from './servers/host-key.entity.js';
+import { ServersModule } from './servers/servers.module.js';
+import { TypeOrmHostKeyStore } from './servers/typeorm-host-key.store.js';
 import { SshPoolModule } from './ssh-pool/ssh-pool.module.js';
+import { StatusModule } from './status/status.module.js';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateConfig }),
     ScheduleModule.forRoot(),
-    SshPoolModule.forRoot(),
+    DatabaseModule,
+    SshPoolModule.forRoot({ imports: [TypeOrmModule.forFeature([HostKeyEntity])], hostKeyStore: TypeOrmHostKeyStore }),
+    CommonModule,
+    ServersModule,
+    StatusModule,
+    HealthModule,
   ],
 })
 export class AppModule {}

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/configuration.js';
 import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
@@ -19,7 +20,8 @@ async function bootstrap(): Promise<void> {
   // Validate before Nest starts so that a bad environment is one clear message, not a stack trace.
   const env = validateEnvironment(process.env);
   const logger = new ConsoleLogger({ json: true, logLevels: LEVELS[env.LOG_LEVEL] });
-  const app = await NestFactory.create(AppModule, { logger });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
+  app.disable('x-powered-by');
   app.enableShutdownHooks();
   const config = app.get(ConfigService<AppConfig, true>);
   const { port, host } = config.get('http', { infer: true });

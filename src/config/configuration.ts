@@ -4,6 +4,8 @@ import { EnvironmentVariables, validateEnvironment } from './environment.js';
 export interface AppConfig {
   http: { port: number; host: string; internalTcpPort: number };
   database: { url: string };
+  /** Where generated secrets (api-token, credentials.key) live when the environment supplies none. */
+  storage: { dataDir: string };
   security: { apiTokens: string[] | null; credentialsKey: string | null };
   log: { level: EnvironmentVariables['LOG_LEVEL'] };
   pool: PoolConfig;
@@ -34,6 +36,7 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
   return {
     http: { port: env.PORT, host: env.HOST, internalTcpPort: env.INTERNAL_TCP_PORT },
     database: { url: env.DATABASE_URL },
+    storage: { dataDir: env.DATA_DIR },
     security: { apiTokens: tokens.length > 0 ? tokens : null, credentialsKey: env.CREDENTIALS_KEY ?? null },
     log: { level: env.LOG_LEVEL },
     pool: {

@@ -1,5 +1,16 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -15,6 +26,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() HOST = '0.0.0.0';
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) INTERNAL_TCP_PORT = 3001;
   @IsOptional() @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/) DATABASE_URL = 'sqlite:data/cs2-ssh-pool.sqlite';
+  @IsOptional() @IsString() @MinLength(1) DATA_DIR = 'data';
   @IsOptional() @IsString() API_TOKENS?: string;
   @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'CREDENTIALS_KEY must be base64 of 32 bytes' })
   CREDENTIALS_KEY?: string;

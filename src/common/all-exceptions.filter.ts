@@ -1,0 +1,41 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { type Observable, throwError } from 'rxjs';
+import { correlationIdOf, REQUEST_ID_HEADER } from './correlation-id.js';
+import { describeError, describeOrInternal, errorBody } from './error-response.js';
+
+/**
+ * The one place errors become responses. Unknown errors are logged with their stack and answered
+ * as a bare 500, so no internals reach the caller; 5xx domain errors are logged as warnings.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(error: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() !== 'http') {
+      const description = describeOrInternal(error);
+      this.log(error, description.statusCode, 'rpc');
+      return throwError(() => description);
+    }
+    const request = host.switchToHttp().getRequest<Request>();
+    const response = host.switchToHttp().getResponse<Response>();
+    const correlationId = correlationIdOf(request);
+    const body = errorBody(error, correlationId);
+    this.log(error, body.statusCode, correlationId);
+    response.setHeader(REQUEST_ID_HEADER, correlationId);
+    if (body.statusCode === HttpStatus.UNAUTHORIZED) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+    }
+    response.status(body.statusCode).json(body);
+  }
+
+  private log(error: unknown, status: number, correlationId: string): void {
+    if (describeError(error) === null) {
+      const stack = error instanceof Error ? error.stack : String(error);
+      this.logger.error(`Unhandled error [${correlationId}]`, stack);
+    } else if (status >= 500 && error instanceof Error) {
+      this.logger.warn(`${error.name} [${correlationId}]: ${error.message}`);
+    }
+  }
+}

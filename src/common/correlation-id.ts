@@ -1,0 +1,29 @@
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** Caller-supplied ids are accepted only in this shape, so that they cannot inject into headers or logs. */
+const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ids = new WeakMap<Request, string>();
+
+/** The request's correlation id: the caller's `X-Request-Id` when acceptable, else a new UUID; stable per request. */
+export function correlationIdOf(request: Request): string {
+  let id = ids.get(request);
+  if (id === undefined) {
+    const supplied = request.headers['x-request-id'];
+    id = typeof supplied === 'string' && ACCEPTABLE_ID.test(supplied) ? supplied : randomUUID();
+    ids.set(request, id);
+  }
+  return id;
+}
+
+/** Echoes the correlation id on every response; the exception filter reuses the same id. */
+@Injectable()
+export class CorrelationIdMiddleware implements NestMiddleware {
+  use(request: Request, response: Response, next: NextFunction): void {
+    response.setHeader(REQUEST_ID_HEADER, correlationIdOf(request));
+    next();
+  }
+}

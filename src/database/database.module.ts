@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/configuration.js';
+import { dataSourceOptions } from './database-options.js';
+
+/** The TypeORM data source (SQLite by default, PostgreSQL by URL); migrations run before the app serves. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => ({
+        ...dataSourceOptions(config.get('database', { infer: true }).url),
+        retryAttempts: 3,
+        retryDelay: 1000,
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

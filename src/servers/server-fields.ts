@@ -1,0 +1,74 @@
+import { applyDecorators } from '@nestjs/common';
+import { isIP } from 'node:net';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+import { AUTH_TYPES } from './server.entity.js';
+
+/** Column sizes; the DTOs enforce them so that the database never sees an oversized value. */
+export const LIMITS = {
+  name: 64,
+  host: 253,
+  user: 32,
+  path: 1024,
+  secret: 1024,
+  privateKey: 16 * 1024,
+  description: 1000,
+  command: 16 * 1024,
+} as const;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/;
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+/** POSIX portable user name: portable filename characters, not starting with a hyphen or digit. */
+const POSIX_USER = /^[A-Za-z_][A-Za-z0-9._-]*$/;
+/** Absolute, no `.`/`..` segments, only characters that need no quoting in a shell. */
+const SAFE_ABSOLUTE_PATH = /^(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+)+\/?$/;
+/** OpenSSH `ssh-keygen -l` form; the base64 padding some tools add is tolerated. */
+export const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+const PRIVATE_KEY = /^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+\r?\n-----END [A-Z0-9 ]+-----\s*$/;
+
+/** An IP address or a DNS host name; dotted numbers that are not a valid IPv4 address are refused. */
+export function isHostAddress(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > LIMITS.host) return false;
+  if (isIP(value) !== 0) return true;
+  return HOSTNAME.test(value) && !/^[\d.]+$/.test(value);
+}
+
+const IsHostAddress = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy({ name: 'isHostAddress', validator: { validate: isHostAddress, defaultMessage: () => '$property must be a hostname or an IP address' } }, options);
+
+/** Present means validated; `null` is refused (only IsOptional fields may be cleared with null). */
+export const Optional = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
+/** May be omitted, or `null` to clear it. */
+export const Nullable = (): PropertyDecorator => IsOptional();
+
+const text = (min: number, max: number) => [IsString(), Length(min, max)];
+
+export const NameField = () =>
+  applyDecorators(...text(1, LIMITS.name), Matches(NAME, { message: '$property may hold letters, digits, space, ".", "_" and "-"' }));
+export const HostField = () => applyDecorators(IsString(), IsHostAddress());
+export const PortField = () => applyDecorators(IsInt(), Min(1), Max(65535));
+export const UserField = () =>
+  applyDecorators(...text(1, LIMITS.user), Matches(POSIX_USER, { message: '$property must be a POSIX user name' }));
+export const AuthTypeField = () => applyDecorators(IsIn(AUTH_TYPES));
+export const SecretField = () => applyDecorators(...text(1, LIMITS.secret));
+export const PrivateKeyField = () =>
+  applyDecorators(...text(1, LIMITS.privateKey), Matches(PRIVATE_KEY, { message: '$property must be a PEM or OpenSSH private key' }));
+export const AbsolutePathField = () =>
+  applyDecorators(
+    ...text(2, LIMITS.path),
+    Matches(SAFE_ABSOLUTE_PATH, { message: '$property must be an absolute path of letters, digits, ".", "_", "-" and "/"' }),
+  );
+export const FingerprintField = () =>
+  applyDecorators(IsString(), Matches(FINGERPRINT, { message: '$property must be an OpenSSH SHA256:… fingerprint' }));
+export const DescriptionField = () => applyDecorators(...text(0, LIMITS.description));

@@ -1,0 +1,62 @@
+import { ServerEntity } from './server.entity.js';
+import { toExecResponse, toServerResponse } from './server.mapper.js';
+
+function entity(overrides: Partial<ServerEntity> = {}): ServerEntity {
+  return Object.assign(new ServerEntity(), {
+    id: '6f1c2b9e-8d4a-4f3e-9b7c-2a1d0e5f6a7b',
+    name: 'eu-1',
+    host: '10.0.0.5',
+    sshPort: 22,
+    sshUser: 'cs2',
+    authType: 'KEY_FILE',
+    sshPasswordEnc: null,
+    sshPrivateKeyEnc: 'v1:sealed-key',
+    sshKeyPassphraseEnc: 'v1:sealed-phrase',
+    sshKeyPath: null,
+    hostKeyFingerprint: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+    gameDirectory: '/home/cs2/serverfiles',
+    gamePort: 27015,
+    description: null,
+    createdAt: new Date('2026-01-01T00:00:00.000Z'),
+    updatedAt: new Date('2026-01-02T00:00:00.000Z'),
+    ...overrides,
+  });
+}
+
+describe('toServerResponse', () => {
+  it('shows every non-secret field and only whether secrets are set', () => {
+    expect(toServerResponse(entity())).toEqual({
+      id: '6f1c2b9e-8d4a-4f3e-9b7c-2a1d0e5f6a7b',
+      name: 'eu-1',
+      host: '10.0.0.5',
+      sshPort: 22,
+      sshUser: 'cs2',
+      authType: 'KEY_FILE',
+      sshKeyPath: null,
+      hostKeyFingerprint: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+      gameDirectory: '/home/cs2/serverfiles',
+      gamePort: 27015,
+      description: null,
+      hasPassword: false,
+      hasPrivateKey: true,
+      hasKeyPassphrase: true,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-02T00:00:00.000Z',
+    });
+  });
+
+  it('drops fields it does not know, such as plaintext that a bug attached to the entity', () => {
+    const leaky = Object.assign(entity({ authType: 'PASSWORD', sshPasswordEnc: 'v1:x' }), { sshPassword: 'hunter2', password: 'hunter2' });
+    const text = JSON.stringify(toServerResponse(leaky));
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('v1:');
+    expect(toServerResponse(leaky)).toMatchObject({ hasPassword: true, hasPrivateKey: true });
+  });
+});
+
+describe('toExecResponse', () => {
+  it('keeps exactly the contract fields', () => {
+    const result = { exitCode: 0, signal: null, stdout: 'a', stderr: '', durationMs: 5, truncated: false };
+    expect(toExecResponse({ ...result, extra: 'x' } as typeof result)).toEqual(result);
+  });
+});

@@ -1,0 +1,118 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { Repository } from 'typeorm';
+import { isUniqueViolation } from '../database/database-errors.js';
+import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
+import type { ExecResult } from '../ssh-pool/ssh-pool.types.js';
+import { CredentialsCipher } from './credentials-cipher.js';
+import { applyAuthPlan, planAuth } from './server-auth.js';
+import { ServerEntity } from './server.entity.js';
+import type { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers.dto.js';
+import { ServerError, ServerErrorCode } from './servers.errors.js';
+import { SshTargetFactory } from './ssh-target.factory.js';
+
+type PlainField = 'name' | 'host' | 'sshPort' | 'sshUser' | 'gameDirectory' | 'gamePort' | 'description' | 'hostKeyFingerprint';
+const PLAIN_FIELDS: readonly PlainField[] = ['name', 'host', 'sshPort', 'sshUser', 'gameDirectory', 'gamePort', 'description', 'hostKeyFingerprint'];
+
+/** Everything that decides which SSH connection a server may use; a change takes it off its old one. */
+function connectionSignature(server: ServerEntity): string {
+  const { host, sshPort, sshUser, authType, sshKeyPath, hostKeyFingerprint } = server;
+  const secrets = [server.sshPasswordEnc, server.sshPrivateKeyEnc, server.sshKeyPassphraseEnc];
+  return JSON.stringify([host, sshPort, sshUser, authType, sshKeyPath, hostKeyFingerprint, ...secrets]);
+}
+
+/** Fingerprints are compared in OpenSSH's unpadded form. */
+const normalizeFingerprint = (value: string | null | undefined) => (typeof value === 'string' ? value.replace(/=+$/, '') : value);
+
+@Injectable()
+export class ServersService {
+  private readonly logger = new Logger(ServersService.name);
+
+  constructor(
+    @InjectRepository(ServerEntity) private readonly servers: Repository<ServerEntity>,
+    private readonly cipher: CredentialsCipher,
+    private readonly targets: SshTargetFactory,
+    private readonly pool: SshPoolService,
+  ) {}
+
+  list(): Promise<ServerEntity[]> {
+    return this.servers.find({ order: { name: 'ASC' } });
+  }
+
+  /** @throws ServerError SERVER_NOT_FOUND */
+  async get(id: string): Promise<ServerEntity> {
+    const server = await this.servers.findOneBy({ id });
+    if (!server) throw ServerError.notFound(id);
+    return server;
+  }
+
+  /** @throws RequestValidationError, ServerError SERVER_NAME_TAKEN */
+  async create(dto: CreateServerDto): Promise<ServerEntity> {
+    const plan = planAuth(null, dto);
+    const server = this.servers.create({ id: randomUUID(), sshPort: 22, gamePort: 27015, description: null, hostKeyFingerprint: null });
+    this.assignPlainFields(server, dto);
+    applyAuthPlan(server, plan, this.cipher);
+    const saved = await this.save(server);
+    this.logger.log(`Server created: ${saved.name} (${saved.id}) ${saved.sshUser}@${saved.host}:${saved.sshPort}`);
+    return saved;
+  }
+
+  /** @throws RequestValidationError, ServerError SERVER_NOT_FOUND, SERVER_NAME_TAKEN */
+  async update(id: string, dto: UpdateServerDto): Promise<ServerEntity> {
+    const server = await this.get(id);
+    const before = connectionSignature(server);
+    const plan = planAuth(server, dto);
+    this.assignPlainFields(server, dto);
+    applyAuthPlan(server, plan, this.cipher);
+    const saved = await this.save(server);
+    if (connectionSignature(saved) !== before) {
+      this.logger.log(`Server ${saved.name} (${id}): connection settings changed, leaving its pooled connection`);
+      await this.detach(id);
+    }
+    return saved;
+  }
+
+  /** @throws ServerError SERVER_NOT_FOUND */
+  async remove(id: string): Promise<void> {
+    const server = await this.get(id);
+    await this.servers.delete({ id });
+    this.logger.log(`Server deleted: ${server.name} (${id})`);
+    await this.detach(id);
+  }
+
+  /** @throws ServerError SERVER_NOT_FOUND, SSH_KEY_FILE_UNREADABLE, CREDENTIALS_UNREADABLE; SshPoolError */
+  async exec(id: string, dto: ExecCommandDto): Promise<ExecResult> {
+    const target = await this.targets.build(await this.get(id));
+    const result = await this.pool.exec(target, dto.command, { timeoutMs: dto.timeoutMs });
+    this.logger.debug(`exec on ${id}: exit ${result.exitCode} in ${result.durationMs} ms`);
+    return result;
+  }
+
+  private assignPlainFields(server: ServerEntity, dto: CreateServerDto | UpdateServerDto): void {
+    for (const field of PLAIN_FIELDS) {
+      if (dto[field] !== undefined) Object.assign(server, { [field]: dto[field] });
+    }
+    server.hostKeyFingerprint = normalizeFingerprint(server.hostKeyFingerprint) ?? null;
+  }
+
+  private async save(server: ServerEntity): Promise<ServerEntity> {
+    try {
+      return await this.servers.save(server);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ServerError(ServerErrorCode.NAME_TAKEN, `A server named "${server.name}" already exists`, { name: server.name });
+      }
+      throw error;
+    }
+  }
+
+  /** The record is already changed; a pool failure here must not turn the request into an error. */
+  private async detach(id: string): Promise<void> {
+    try {
+      await this.pool.detachServer(id);
+    } catch (error) {
+      this.logger.error(`Could not detach server ${id} from its pooled connection`, error instanceof Error ? error.stack : String(error));
+    }
+  }
+}
