@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Build stage: full Debian image, because better-sqlite3 and ssh2's optional bindings compile natively.
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: same Debian release (glibc) as the build, no compilers, unprivileged user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=3000 INTERNAL_TCP_PORT=3001 DATA_DIR=/app/data
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+VOLUME ["/app/data"]
+EXPOSE 3000 3001
+# Kubernetes probes /health/live and /health/ready; SIGTERM drains the pool (see README).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/main.js"]
