@@ -114,6 +114,15 @@ describe('SshPoolService (pool logic, fake connector)', () => {
     expect(pool.getStats()).toMatchObject({ total_connections: 0, evictions: { idle: 2 } });
   });
 
+  it("describes a target's shared connections without exposing its secret", async () => {
+    await start();
+    await pool.exec(target({ serverId: 'a' }), 'echo 1');
+    const info = pool.getConnectionsFor(target({ serverId: 'b' }));
+    expect(info).toMatchObject({ key: expect.stringMatching(/^cs2@game-host:22\/PASSWORD#[0-9a-f]{12}$/), hostDown: false, connections: [{ serverIds: ['a'], channelsInUse: 0 }] });
+    expect(JSON.stringify(info)).not.toContain('pw-1');
+    expect(pool.getConnectionsFor(target({ auth: { type: 'PASSWORD', password: 'other' } })).connections).toEqual([]);
+  });
+
   it('caps output and says so', async () => {
     await start({ SSH_MAX_OUTPUT_BYTES: '4096' });
     const result = await pool.exec(target(), 'big 100000');

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { CapturingLogger } from '../support/app.js';
 import { createPool } from '../support/pool-module.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { targetOn } from '../support/targets.js';
@@ -65,6 +66,26 @@ describe('SSH pool against real sshd: sharing and capacity', () => {
     expect(roomy.failedAuths() - failedBefore).toBe(1);
     await expect(pool.exec(good, 'echo still-fine')).resolves.toMatchObject({ stdout: 'still-fine\n' });
     expect(pool.getConnections()).toMatchObject([{ serverIds: ['server-1'] }]);
+  });
+
+  it("logs the seed's pool lines and never a credential", async () => {
+    await app?.close();
+    const logs = new CapturingLogger();
+    ({ app, pool } = await createPool({ LOG_LEVEL: 'debug' }, undefined, logs));
+    const good = targetOn(roomy, user);
+    const wrongPassword = `${user.password}-not-this-one`;
+    await pool.exec(good, 'true');
+    await pool.exec(good, 'true');
+    await expect(pool.exec(targetOn(roomy, user, { auth: { type: 'PASSWORD', password: wrongPassword } }), 'true')).rejects.toMatchObject({
+      code: 'SSH_AUTH_FAILED',
+      message: expect.not.stringContaining(user.password),
+    });
+    const key = `ConnectionKey(${user.username}@${roomy.host}:${roomy.port}, PASSWORD)`;
+    const text = logs.lines.join('\n');
+    expect(text).toContain('SSH connection pool started');
+    expect(text).toContain(`Created new SSH connection: ${key}`);
+    expect(text).toContain(`Reusing existing connection: ${key}`);
+    expect(text).not.toContain(user.password);
   });
 
   it('makes one handshake for simultaneous first requests', async () => {

@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
@@ -8,9 +9,9 @@ import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 
 /**
  * Boots SshPoolModule alone with the given environment (only these variables; defaults otherwise),
- * optionally with a replacement connector.
+ * optionally with a replacement connector and a logger to capture what the pool logs.
  */
-export async function createPool(env: Record<string, string> = {}, connector?: object) {
+export async function createPool(env: Record<string, string> = {}, connector?: object, logger: LoggerService | false = false) {
   let builder = Test.createTestingModule({
     imports: [
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => validateConfig(env) }),
@@ -20,7 +21,7 @@ export async function createPool(env: Record<string, string> = {}, connector?: o
   });
   if (connector) builder = builder.overrideProvider(SshConnector).useValue(connector);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger });
   await app.init();
   return { app, pool: app.get(SshPoolService) };
 }
