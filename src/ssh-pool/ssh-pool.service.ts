@@ -7,11 +7,11 @@ import { ConnectionGroup } from './connection-group.js';
 import { ConnectionKey, SecretHasher } from './connection-key.js';
 import { collectOutput, type CommandOutput } from './exec-runner.js';
 import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
-import { verifyHostKey } from './host-key-verifier.js';
 import { PoolCounters } from './pool-counters.js';
+import { PoolDialer } from './pool-dialer.js';
 import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
 import type { PooledConnection } from './pooled-connection.js';
-import { SshConnector, type SshConnection } from './ssh-connector.js';
+import { SshConnector } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { ConnectionInfo, EvictionReason, ExecOptions, ExecResult, PoolStats, SshTarget } from './ssh-pool.types.js';
 
@@ -31,17 +31,19 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   private readonly backoff = new ConnectBackoff();
   private readonly counters = new PoolCounters();
   private readonly inFlight = new Set<AbortController>();
+  private readonly dialer: PoolDialer;
   private cleanupRunning = false;
   private shuttingDown = false;
 
   constructor(
     config: ConfigService<AppConfig, true>,
-    private readonly connector: SshConnector,
-    @Inject(HOST_KEY_STORE) private readonly hostKeys: HostKeyStore,
+    connector: SshConnector,
+    @Inject(HOST_KEY_STORE) hostKeys: HostKeyStore,
     private readonly scheduler: SchedulerRegistry,
   ) {
     this.pool = config.get('pool', { infer: true });
     this.ssh = config.get('ssh', { infer: true });
+    this.dialer = new PoolDialer(connector, hostKeys, this.ssh, this.backoff, this.counters, this.logger);
   }
 
   onModuleInit(): void {
@@ -218,7 +220,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     const key = ConnectionKey.of(target, this.hasher);
     this.backoff.admit(key, Date.now());
     this.counters.misses++;
-    const ssh = await raceAbort(this.connect(target, key), abort, (late) => late.close());
+    const ssh = await raceAbort(this.dialer.dial(target, key), abort, (late) => late.close());
     try {
       return await collectOutput(await raceAbort(ssh.exec(command), abort, killChannel), this.ssh.maxOutputBytes, abort);
     } finally {
@@ -235,40 +237,13 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
         maxConnections: this.pool.maxConnectionsPerKey,
         maxChannels: this.pool.maxChannelsPerConnection,
         maxLifetimeMs: this.pool.maxLifetimeMs,
-        connect: () => this.connect(target, key),
+        connect: () => this.dialer.dial(target, key),
         admit: () => this.backoff.admit(key, Date.now()),
         evicted: (connection, reason) => this.onEvicted(connection, reason),
       });
       this.groups.set(key.id, group);
     }
     return group;
-  }
-
-  /** @throws SshPoolError from the handshake, already classified by the connector */
-  private async connect(target: SshTarget, key: ConnectionKey): Promise<SshConnection> {
-    try {
-      const connection = await this.connector.connect({
-        host: target.host,
-        port: target.port,
-        username: target.username,
-        auth: target.auth,
-        readyTimeoutMs: this.ssh.readyTimeoutMs,
-        keepaliveIntervalMs: this.ssh.keepaliveIntervalMs,
-        keepaliveCountMax: this.ssh.keepaliveCountMax,
-        verifyHostKey: (blob) =>
-          verifyHostKey(this.hostKeys, this.ssh.hostKeyPolicy, { host: key.host, port: key.port, pinned: target.hostKeyFingerprint }, blob, new Date()),
-      });
-      this.counters.connects++;
-      this.backoff.recordSuccess(key);
-      this.logger.log(`Created new SSH connection: ${key}`);
-      return connection;
-    } catch (error) {
-      const failure = error instanceof SshPoolError ? error : new SshPoolError(SshPoolErrorCode.UNREACHABLE, `cannot connect to ${key.hostId}`);
-      this.counters.connectFailures++;
-      this.backoff.recordFailure(key, failure, Date.now());
-      this.logger.warn(`SSH connect failed: ${key}: ${failure.code}`);
-      throw failure;
-    }
   }
 
   private onEvicted(connection: PooledConnection, reason: EvictionReason): void {
