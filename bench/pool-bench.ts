@@ -5,7 +5,7 @@ import type { SshPoolService } from '../src/ssh-pool/ssh-pool.service.js';
 import type { SshTarget } from '../src/ssh-pool/ssh-pool.types.js';
 import { createPool } from '../test/support/pool-module.js';
 import { loadTestUser, startSshd } from '../test/support/sshd.js';
-import { execBreakdown } from './exec-breakdown.js';
+import { bareClient, bareExec, execBreakdown } from './exec-breakdown.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { OpenSshMux } from './openssh-mux.js';
 import { median, ms, ratio } from './stats.js';
@@ -58,11 +58,14 @@ async function main(): Promise<void> {
   const unpooled = await createPool({ HOST_KEY_POLICY: 'off', SSH_POOL_ENABLED: 'false' });
   const muxLocal = new OpenSshMux(direct.host, direct.port, user.username, user.privateKey);
   const muxWan = new OpenSshMux(wan.host, wan.port, user.username, user.privateKey);
+  const bare = await bareClient(direct.host, direct.port, user, true);
+  const bareNagle = await bareClient(direct.host, direct.port, user, false);
   try {
     await Promise.all([muxLocal.start(), muxWan.start()]);
     for (const p of [pooled.pool, nagle.pool]) for (const t of [direct, wan]) await p.exec(t, 'true'); // warm up
     const local = await sideBySide([
       { name: 'pooled', run: execTrue(pooled.pool, direct), runs },
+      { name: 'bare ssh2 connection, no pool (floor)', run: async () => (await bareExec(bare)).total, runs },
       { name: 'pooled, Nagle on', run: execTrue(nagle.pool, direct), runs: Math.min(runs, 60) },
       { name: 'OpenSSH ControlMaster', run: () => muxLocal.run(), runs: Math.min(runs, 100) },
       { name: 'pool disabled', run: execTrue(unpooled.pool, direct), runs: Math.min(runs, 40) },
@@ -75,11 +78,13 @@ async function main(): Promise<void> {
       { name: 'pool disabled', run: execTrue(unpooled.pool, wan), runs: 6 },
       { name: 'pool disabled, password auth', run: execTrue(unpooled.pool, { ...wan, auth: password }), runs: 6 },
     ]);
-    const phases = [await execBreakdown(direct.host, direct.port, user, true, 100), await execBreakdown(direct.host, direct.port, user, false, 40)];
+    const phases = [await execBreakdown(bare, 100), await execBreakdown(bareNagle, 40)];
     console.log(report(local, remote, phases, runs));
   } finally {
     muxLocal.stop();
     muxWan.stop();
+    bare.end();
+    bareNagle.end();
     await Promise.all([pooled.app.close(), nagle.app.close(), unpooled.app.close()]);
     await proxy.close();
     await sshd.stop();
@@ -91,8 +96,9 @@ function report(local: Map<string, number>, remote: Map<string, number>, phases:
   const base = { local: local.get('OpenSSH ControlMaster')!, remote: remote.get('OpenSSH ControlMaster')! };
   const rows = [...local.keys()].map((name) => {
     const l = local.get(name)!;
-    const r = remote.get(name)!;
-    return `| ${name} | ${ms(l)} | ${ratio(l / base.local)} | ${ms(r)} | ${ratio(r / base.remote)} | ${(r / rtt).toFixed(2)} |`;
+    const r = remote.get(name);
+    const wanCells = r === undefined ? '– | – | –' : `${ms(r)} | ${ratio(r / base.remote)} | ${(r / rtt).toFixed(2)}`;
+    return `| ${name} | ${ms(l)} | ${ratio(l / base.local)} | ${wanCells} |`;
   });
   const pooledL = local.get('pooled')!;
   const pooledR = remote.get('pooled')!;
@@ -106,7 +112,9 @@ function report(local: Map<string, number>, remote: Map<string, number>, phases:
     `Pool disabled ÷ pooled (key auth): ${ratio(local.get('pool disabled')! / pooledL)} on loopback, ${ratio(remote.get('pool disabled')! / pooledR)} at ${rtt} ms RTT.`,
     `Pool disabled ÷ pooled (password auth): ${ratio(local.get('pool disabled, password auth')! / pooledL)} on loopback, ${ratio(remote.get('pool disabled, password auth')! / pooledR)} at ${rtt} ms RTT.`,
     '',
-    '| reused ssh2 exec phases (loopback, median) | open + exec accepted | until exit status | until channel closed | total |',
+    `Pooled ÷ bare ssh2 connection: ${ratio(pooledL / local.get('bare ssh2 connection, no pool (floor)')!)} on loopback.`,
+    '',
+    '| reused bare ssh2 exec phases (loopback, median) | open + exec accepted | until exit status | until channel closed | total |',
     '|---|---|---|---|---|',
     `| TCP_NODELAY on (the pool) | ${ms(phases[0].openAndExec)} | ${ms(phases[0].untilExit)} | ${ms(phases[0].untilClose)} | ${ms(phases[0].total)} |`,
     `| Nagle on (ssh2 default) | ${ms(phases[1].openAndExec)} | ${ms(phases[1].untilExit)} | ${ms(phases[1].untilClose)} | ${ms(phases[1].total)} |`,
