@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { createPool } from '../support/pool-module.js';
@@ -78,6 +79,25 @@ describe('SSH pool against real sshd: failures', () => {
     expect(host.sessionsStarted()).toBe(sessionsBefore);
     const pinned = targetOn(host, user, { hostKeyFingerprint: host.hostKeyFingerprint() });
     await expect(pool.exec(pinned, 'echo pinned')).resolves.toMatchObject({ stdout: 'pinned\n' });
+  });
+
+  it('a host that never answers the handshake delays no other host, then times out', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket)); // accepts TCP, never speaks SSH
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.10', resolve));
+    try {
+      ({ app, pool } = await createPool({ SSH_READY_TIMEOUT_MS: '1500' }));
+      const address = silent.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      let silentSettled = false;
+      const stuck = pool.exec({ ...targetOn(host, user), host: '127.0.0.10', port }, 'true').finally(() => (silentSettled = true));
+      await expect(pool.exec(targetOn(host, user), 'echo unaffected')).resolves.toMatchObject({ stdout: 'unaffected\n' });
+      expect(silentSettled).toBe(false);
+      await expect(stuck).rejects.toMatchObject({ code: 'SSH_CONNECT_TIMEOUT' });
+    } finally {
+      held.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('reports an unreachable host, then backs off with SSH_HOST_DOWN', async () => {
