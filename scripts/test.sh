@@ -202,6 +202,7 @@ main() {
   fi
   # ts-jest transpiles file by file (isolatedModules); the whole tree is type-checked here once.
   npm run --silent typecheck 9>&- || return 1
+  npm run --silent build 9>&- >/dev/null || return 1 # test/process runs dist/main.js as `npm start` does
   npm run --silent test:jest -- --json --outputFile="$RUN_DIR/jest-results.json" "$@" 9>&- || rc=$?
   summarize_results "$RUN_DIR/jest-results.json"
   return "$rc"

@@ -22,7 +22,9 @@ async function bootstrap(): Promise<void> {
   const logger = new ConsoleLogger({ json: true, logLevels: LEVELS[env.LOG_LEVEL] });
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT run the lifecycle hooks (the pool drains), then exit 0 as the contract requires;
+  // without useProcessExit Nest re-raises the signal and the process ends with 143.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get(ConfigService<AppConfig, true>);
   const { port, host } = config.get('http', { infer: true });
   await app.listen(port, host);

@@ -186,6 +186,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.logger.log(`SSH connection pool shutting down: refusing new work, draining ${this.inFlight.size} command(s)`);
     const refusal = new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down');
     for (const group of this.groups.values()) group.failWaiters(refusal);
     const deadline = Date.now() + this.pool.shutdownGraceMs;

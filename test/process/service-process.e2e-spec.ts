@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir } from '../support/databases.js';
+import { sshServerBody } from '../support/ssh-servers.js';
+import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+import { eventually } from '../support/targets.js';
+
+const TOKEN = 'process-e2e-token-5f1c';
+const ENTRY = join(process.cwd(), 'dist', 'main.js');
+
+/** The built service as `npm start` runs it, collecting its JSON log lines. */
+function startService(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  let output = '';
+  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+describe('the built service process (dist/main.js)', () => {
+  let user: TestUser;
+  let sshd: SshdHost;
+
+  beforeAll(async () => {
+    if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: scripts/test.sh builds it before jest (npm run build)`);
+    user = loadTestUser();
+    sshd = await startSshd({ address: '127.0.0.11' });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('refuses to start on a bad environment, naming every bad variable', async () => {
+    const service = startService({ PORT: 'eighty', SSH_POOL_ENABLED: 'maybe' });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toMatch(/PORT[\s\S]*SSH_POOL_ENABLED/);
+  });
+
+  it('on SIGTERM turns not-ready, lets a running command finish, closes its SSH connection and exits 0', async () => {
+    const port = await freePort();
+    const dataDir = scratchDir('process');
+    const service = startService({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      INTERNAL_TCP_PORT: '0',
+      API_TOKENS: TOKEN,
+      DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`,
+    });
+    try {
+      await eventually('the service to listen', () => service.output().includes('HTTP listening'), 20_000);
+      expect(service.output()).toContain('SSH connection pool started');
+      const api = (path: string, init: RequestInit = {}) =>
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        });
+      const created = await api('/api/servers', { method: 'POST', body: JSON.stringify(sshServerBody(sshd, user)) });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: string };
+      const sessionsBefore = sshd.sessionsStarted();
+      const disconnectsBefore = sshd.disconnects();
+      const running = api(`/api/servers/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: 'sleep 1; echo drained' }) });
+      await sshd.waitFor(() => sshd.sessionsStarted() === sessionsBefore + 1);
+
+      service.child.kill('SIGTERM');
+      await eventually('the pool to start draining', () => service.output().includes('SSH connection pool shutting down'), 5000);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(503);
+      const refused = await api(`/api/servers/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: 'true' }) });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: 'POOL_SHUTTING_DOWN' });
+
+      const response = await running;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ exitCode: 0, stdout: 'drained\n' });
+      expect(await service.exited).toBe(0);
+      await sshd.waitFor(() => sshd.disconnects() === disconnectsBefore + 1);
+      expect(service.output()).toContain('SSH connection pool stopped');
+    } finally {
+      service.child.kill('SIGKILL');
+    }
+  });
+});
