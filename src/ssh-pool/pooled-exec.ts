@@ -38,7 +38,7 @@ export async function execOnGroup(group: ConnectionGroup, request: PooledRequest
         throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} refused ${attempt} channel opens`);
       }
       // A refusal that taught nothing is sshd still freeing a closed session: give it a moment.
-      if (error instanceof ChannelRefusedError) await delay(Math.min(attempt * 2, 20), request.abort);
+      if (error instanceof ChannelRefusedError) await raceAbort(pause(Math.min(attempt * 2, 20)), request.abort, () => undefined);
     }
   }
 }
@@ -89,16 +89,4 @@ export function raceAbort<T>(pending: Promise<T>, abort: AbortSignal, discard: (
 
 export const killChannel = (channel: SshChannel): void => channel.kill('KILL');
 
-function delay(ms: number, abort: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      abort.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(timeoutError(abort));
-    };
-    abort.addEventListener('abort', onAbort, { once: true });
-  });
-}
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
