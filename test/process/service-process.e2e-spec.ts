@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { scratchDir } from '../support/databases.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { eventually } from '../support/targets.js';
+import { eventually } from '../support/eventually.js';
 
 const TOKEN = 'process-e2e-token-5f1c';
 const ENTRY = join(process.cwd(), 'dist', 'main.js');

@@ -5,7 +5,7 @@ import { createTestApp, errorBody, type TestApp } from '../support/app.js';
 import { createTestDatabase, DATABASE_KINDS, scratchDir, type TestDatabase } from '../support/databases.js';
 import { remoteScratchPath, sshServerBody } from '../support/ssh-servers.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { eventually } from '../support/targets.js';
+import { eventually } from '../support/eventually.js';
 
 function isAlive(pid: number): boolean {
   try {

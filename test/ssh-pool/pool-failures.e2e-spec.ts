@@ -4,7 +4,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { createPool } from '../support/pool-module.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { eventually, targetOn } from '../support/targets.js';
+import { eventually } from '../support/eventually.js';
+import { targetOn } from '../support/targets.js';
 
 /** Processes of the test user whose command line contains `marker` (sshd runs on this machine). */
 function remoteProcesses(user: TestUser, marker: string): number {

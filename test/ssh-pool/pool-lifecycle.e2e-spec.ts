@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { createPool } from '../support/pool-module.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { eventually, targetOn } from '../support/targets.js';
+import { eventually } from '../support/eventually.js';
+import { targetOn } from '../support/targets.js';
 
 describe('SSH pool against real sshd: lifecycle', () => {
   let user: TestUser;

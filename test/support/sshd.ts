@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { aliveRoot, processTree, signalAll, waitUntilStopped, type ProcessInfo, type RootProcess } from './proc.js';
+import { eventually } from './eventually.js';
 import { countDisconnects, countLines, tailLines } from './sshd-log.js';
 import { generateHostKey, hostKeyFingerprint, SSHD, writeSshdConfig, type SshdFiles } from './sshd-config.js';
 import { runDir } from './test-user.js';
@@ -123,17 +124,10 @@ class Host implements SshdHost {
     return direct + this.orphans.length;
   }
 
-  async waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `sshd ${this.host}:${this.port}: condition not met within ${timeoutMs} ms; last log lines:\n` +
-            tailLines(this.log(), 25),
-        );
-      }
-      await sleep(20);
-    }
+  waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+    const failure = () =>
+      `sshd ${this.host}:${this.port}: condition not met within ${timeoutMs} ms; last log lines:\n${tailLines(this.log(), 25)}`;
+    return eventually(failure, predicate, timeoutMs);
   }
 
   /**

@@ -12,12 +12,3 @@ export function targetOn(host: SshdHost, user: TestUser, overrides: Partial<SshT
     ...overrides,
   };
 }
-
-/** Polls `predicate` every 25 ms; rejects with `what` after `timeoutMs`. */
-export async function eventually(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
