@@ -2,12 +2,12 @@ import { dataSourceOptions, sqlitePath } from './database-options.js';
 import { isUniqueViolation } from './database-errors.js';
 
 describe('dataSourceOptions', () => {
-  it('opens SQLite files and memory through better-sqlite3, schema from migrations only', () => {
+  it('opens SQLite files and memory through better-sqlite3, never synchronized', () => {
     expect(dataSourceOptions('sqlite:data/cs2-ssh-pool.sqlite')).toMatchObject({
       type: 'better-sqlite3',
       database: 'data/cs2-ssh-pool.sqlite',
       synchronize: false,
-      migrationsRun: true,
+      migrationsRun: false,
     });
     expect(dataSourceOptions('sqlite::memory:')).toMatchObject({ type: 'better-sqlite3', database: ':memory:' });
     expect(sqlitePath('sqlite:///var/lib/cs2/db.sqlite')).toBe('/var/lib/cs2/db.sqlite');
@@ -15,7 +15,7 @@ describe('dataSourceOptions', () => {
 
   it('passes PostgreSQL URLs through', () => {
     const url = 'postgres://cs2:secret@db:5432/cs2';
-    expect(dataSourceOptions(url)).toMatchObject({ type: 'postgres', url, synchronize: false, migrationsRun: true });
+    expect(dataSourceOptions(url)).toMatchObject({ type: 'postgres', url, synchronize: false, migrationsRun: false });
   });
 });
 

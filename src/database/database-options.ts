@@ -9,13 +9,13 @@ export const MIGRATIONS = [InitialSchema1764150000000];
 
 /**
  * `sqlite:<path>`, `sqlite::memory:` or `postgres://…` to TypeORM options. The schema comes only
- * from migrations, run at start, in every environment including tests.
+ * from migrations, which openDataSource runs at start in every environment including tests.
  */
 export function dataSourceOptions(url: string): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    migrationsRun: false,
     synchronize: false,
     logger: new TypeOrmLogger(),
   } as const;

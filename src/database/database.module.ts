@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/configuration.js';
+import { openDataSource } from './data-source.js';
 import { dataSourceOptions } from './database-options.js';
 
 /** The TypeORM data source (SQLite by default, PostgreSQL by URL); migrations run before the app serves. */
@@ -14,6 +15,7 @@ import { dataSourceOptions } from './database-options.js';
         retryAttempts: 3,
         retryDelay: 1000,
       }),
+      dataSourceFactory: (options) => openDataSource(options!),
     }),
   ],
 })

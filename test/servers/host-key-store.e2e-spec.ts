@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { openDataSource } from '../../src/database/data-source.js';
 import { dataSourceOptions } from '../../src/database/database-options.js';
 import { HostKeyEntity } from '../../src/servers/host-key.entity.js';
 import { TypeOrmHostKeyStore } from '../../src/servers/typeorm-host-key.store.js';
@@ -12,7 +13,7 @@ describe.each(DATABASE_KINDS)('TypeOrmHostKeyStore on migrations (%s)', (kind) =
   let source: DataSource | undefined;
 
   const open = async () => {
-    source = await new DataSource(dataSourceOptions(db.url)).initialize();
+    source = await openDataSource(dataSourceOptions(db.url));
     return new TypeOrmHostKeyStore(source.getRepository(HostKeyEntity));
   };
 
