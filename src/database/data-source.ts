@@ -1,7 +1,7 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
 /** The PostgreSQL advisory lock every replica of this service takes while it migrates (any constant). */
-export const MIGRATION_LOCK_ID = 1_764_150_000;
+const MIGRATION_LOCK_ID = 1_764_150_000;
 
 /**
  * Connects and brings the schema up to date before anything uses it. If migrating fails the
