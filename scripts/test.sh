@@ -7,8 +7,9 @@
 # `scripts/test.sh --run CMD…` runs CMD in the same prepared environment instead (benchmarks).
 set -euo pipefail
 
-readonly RUN_DIR=/tmp/cs2-ssh-pool-test
-readonly TEST_USER=cs2pooltest
+# Overridable so that two checkouts can run their suites side by side (each its own user, sshd, cluster).
+readonly RUN_DIR="${CS2_TEST_RUN_DIR:-/tmp/cs2-ssh-pool-test}"
+readonly TEST_USER="${CS2_TEST_USER:-cs2pooltest}"
 readonly PG_ROLE=cs2pool
 readonly PG_DB=cs2pool_test
 readonly PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
