@@ -10,6 +10,7 @@ export interface AppConfig {
   log: { level: EnvironmentVariables['LOG_LEVEL'] };
   pool: PoolConfig;
   ssh: SshConfig;
+  status: StatusConfig;
 }
 
 export interface PoolConfig {
@@ -29,6 +30,15 @@ export interface SshConfig {
   keepaliveCountMax: number;
   maxOutputBytes: number;
   hostKeyPolicy: EnvironmentVariables['HOST_KEY_POLICY'];
+}
+
+export interface StatusConfig {
+  /** How long a host's probe result may be served again; 0 = never. */
+  cacheMs: number;
+  /** Hosts probed at the same time. */
+  probeConcurrency: number;
+  /** Bounds one host's probe: queueing, connecting and running. */
+  probeTimeoutMs: number;
 }
 
 export function toAppConfig(env: EnvironmentVariables): AppConfig {
@@ -55,6 +65,11 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
       keepaliveCountMax: env.SSH_KEEPALIVE_COUNT_MAX,
       maxOutputBytes: env.SSH_MAX_OUTPUT_BYTES,
       hostKeyPolicy: env.HOST_KEY_POLICY,
+    },
+    status: {
+      cacheMs: env.STATUS_CACHE_MS,
+      probeConcurrency: env.STATUS_PROBE_CONCURRENCY,
+      probeTimeoutMs: env.STATUS_PROBE_TIMEOUT_MS,
     },
   };
 }

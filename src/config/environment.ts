@@ -42,6 +42,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_KEEPALIVE_INTERVAL_MS = 15000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) SSH_KEEPALIVE_COUNT_MAX = 3;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) SSH_MAX_OUTPUT_BYTES = 1024 * 1024;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) STATUS_CACHE_MS = 2000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) STATUS_PROBE_CONCURRENCY = 8;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) STATUS_PROBE_TIMEOUT_MS = 5000;
   @IsOptional() @IsIn(HOST_KEY_POLICIES) HOST_KEY_POLICY: (typeof HOST_KEY_POLICIES)[number] = 'accept-new';
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

@@ -1,0 +1,84 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeArgv, MAX_CMDLINE_BYTES, parseProbeOutput, probeCommand, PROBE_SCRIPT, ProbeOutputError, shellQuote } from './status-probe.js';
+
+/** What a login shell does with the pool's command string: `sh -c <command>`. */
+const runShell = (command: string): string => execFileSync('sh', ['-c', command], { encoding: 'latin1' });
+
+describe('shellQuote', () => {
+  it.each(["it's", '$(touch /tmp/pwned)', '`id`', 'a b\tc', 'line\nbreak', '\\', "''", '"$HOME"', '-e', '*', ''])(
+    'round-trips %j through sh',
+    (value) => {
+      expect(runShell(`printf %s ${shellQuote(value)}`)).toBe(value);
+    },
+  );
+});
+
+describe('probe script', () => {
+  let root: string;
+  let fake: ChildProcess;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'cs2-probe-'));
+    const bin = join(root, 'srv/cs2/game/bin/linuxsteamrt64');
+    mkdirSync(bin, { recursive: true });
+    copyFileSync('/bin/dash', join(bin, 'cs2'));
+    chmodSync(join(bin, 'cs2'), 0o755);
+    // dash stays the parent of its sleep, so this pid keeps this argv.
+    fake = spawn(join(bin, 'cs2'), ['-c', 'sleep 60 & wait', 'cs2', '-dedicated', '-port', '27015', '+hostname', "it's a\nserver"], {
+      detached: true,
+      stdio: 'ignore',
+    });
+  });
+  afterAll(() => {
+    if (fake.pid) process.kill(-fake.pid, 'SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is fixed text with no value of a server in it', () => {
+    expect(PROBE_SCRIPT).not.toMatch(/'/);
+    const command = probeCommand([`${root}/srv/cs2/`, `${root}/srv/cs2`, `${root}/nowhere`]);
+    expect(command).toBe(`sh -c ${shellQuote(PROBE_SCRIPT)} sh ${shellQuote(`${root}/srv/cs2`)} ${shellQuote(`${root}/nowhere`)}`);
+  });
+
+  it('reads the exact argv, pid and start of matching processes, and not its own', async () => {
+    const expectedStart = Number(execFileSync('sh', ['-c', `cut -d' ' -f22 /proc/${fake.pid}/stat`], { encoding: 'utf8' }));
+    const snapshot = parseProbeOutput(runShell(probeCommand([`${root}/srv/cs2`])));
+    expect(snapshot.truncated).toBe(false);
+    expect(snapshot.clockTicksPerSecond).toBeGreaterThan(0);
+    expect(snapshot.processes).toEqual([
+      {
+        pid: fake.pid,
+        startTicks: expectedStart,
+        argv: [`${root}/srv/cs2/game/bin/linuxsteamrt64/cs2`, '-c', 'sleep 60 & wait', 'cs2', '-dedicated', '-port', '27015', '+hostname', "it's a\nserver"],
+      },
+    ]);
+  });
+});
+
+describe('parseProbeOutput', () => {
+  it('refuses output without its header or end marker, or with a foreign line', () => {
+    expect(() => parseProbeOutput('')).toThrow(ProbeOutputError);
+    expect(() => parseProbeOutput('H 100 12.5\nP 1 2\n 61 00\n')).toThrow(ProbeOutputError);
+    expect(() => parseProbeOutput('H 100 12.5\nhello\nE\n')).toThrow(ProbeOutputError);
+  });
+
+  it('reports a cut candidate list', () => {
+    expect(parseProbeOutput('H 100 12.5\nP 7 9\n 61 00 62 00\nT\nE\n')).toEqual({
+      clockTicksPerSecond: 100,
+      uptimeSeconds: 12.5,
+      truncated: true,
+      processes: [{ pid: 7, startTicks: 9, argv: ['a', 'b'] }],
+    });
+  });
+});
+
+describe('decodeArgv', () => {
+  it('keeps a last argument without NUL, drops one cut at the read limit', () => {
+    expect(decodeArgv('61 00 62')).toEqual(['a', 'b']);
+    const cut = `${'61 00 '.repeat(MAX_CMDLINE_BYTES / 2 - 1)}2d 70`;
+    expect(decodeArgv(cut)).toHaveLength(MAX_CMDLINE_BYTES / 2 - 1);
+  });
+});
