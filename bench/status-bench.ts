@@ -3,7 +3,7 @@
 // then the sweep time while one host is frozen (SIGSTOPped sshd) or stopped. Prints a markdown report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeCs2Farm } from '../test/status/fake-cs2.js';
@@ -27,6 +27,7 @@ class Service {
   private constructor(
     private readonly child: ChildProcess,
     private readonly base: string,
+    private readonly dataDir: string,
   ) {}
 
   static async start(env: Record<string, string>): Promise<Service> {
@@ -36,7 +37,7 @@ class Service {
       env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', INTERNAL_TCP_PORT: '0', API_TOKENS: TOKEN, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${dataDir}/db.sqlite`, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const service = new Service(child, `http://127.0.0.1:${port}`);
+    const service = new Service(child, `http://127.0.0.1:${port}`, dataDir);
     let live = false;
     const poll = setInterval(() => void fetch(`${service.base}/health/live`).then((r) => (live = r.ok), () => undefined), 50);
     try {
@@ -61,6 +62,7 @@ class Service {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { FakeCs2Farm, type FakeCs2 } from '../../test/status/fake-cs2.js';
 import { decodeArgv, MAX_CMDLINE_BYTES, parseProbeOutput, probeCommand, PROBE_SCRIPT, ProbeOutputError, shellQuote } from './status-probe.js';
 
 /** What a login shell does with the pool's command string: `sh -c <command>`. */
@@ -17,25 +15,17 @@ describe('shellQuote', () => {
 });
 
 describe('probe script', () => {
+  let farm: FakeCs2Farm;
   let root: string;
-  let fake: ChildProcess;
+  let fake: FakeCs2;
 
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'cs2-probe-'));
-    const bin = join(root, 'srv/cs2/game/bin/linuxsteamrt64');
-    mkdirSync(bin, { recursive: true });
-    copyFileSync('/bin/dash', join(bin, 'cs2'));
-    chmodSync(join(bin, 'cs2'), 0o755);
-    // dash stays the parent of its sleep, so this pid keeps this argv.
-    fake = spawn(join(bin, 'cs2'), ['-c', 'sleep 60 & wait', 'cs2', '-dedicated', '-port', '27015', '+hostname', "it's a\nserver"], {
-      detached: true,
-      stdio: 'ignore',
-    });
+  beforeAll(async () => {
+    farm = new FakeCs2Farm('root');
+    root = farm.root;
+    fake = farm.start(farm.dir('srv/cs2'), ['-dedicated', '-port', '27015', '+hostname', "it's a\nserver"]);
+    await farm.started();
   });
-  afterAll(() => {
-    if (fake.pid) process.kill(-fake.pid, 'SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => farm?.stop());
 
   it('is fixed text with no value of a server in it', () => {
     expect(PROBE_SCRIPT).not.toMatch(/'/);
@@ -52,7 +42,7 @@ describe('probe script', () => {
       {
         pid: fake.pid,
         startTicks: expectedStart,
-        argv: [`${root}/srv/cs2/game/bin/linuxsteamrt64/cs2`, '-c', 'sleep 60 & wait', 'cs2', '-dedicated', '-port', '27015', '+hostname', "it's a\nserver"],
+        argv: [`${root}/srv/cs2/game/bin/linuxsteamrt64/cs2`, '-c', 'sleep 600 & wait', 'cs2', '-dedicated', '-port', '27015', '+hostname', "it's a\nserver"],
       },
     ]);
   });

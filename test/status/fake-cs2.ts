@@ -48,16 +48,21 @@ export class FakeCs2Farm {
     return { pid: child.pid, startedAt };
   }
 
-  /** Resolves once every fake has exec'd (setpriv replaced by the binary, keeping the pid). */
+  /**
+   * Resolves once every fake has exec'd (setpriv replaced by the binary, keeping the pid) and its
+   * `sleep` runs: until then dash's forked child still carries the fake's argv.
+   */
   async started(): Promise<void> {
-    const execd = ({ child, binary }: { child: ChildProcess; binary: string }) => {
+    const settled = ({ child, binary }: { child: ChildProcess; binary: string }) => {
       try {
-        return readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').startsWith(`${binary}\0`);
+        if (!readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').startsWith(`${binary}\0`)) return false;
+        const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+        return children.some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('sleep\0'));
       } catch {
         return false;
       }
     };
-    await eventually('fake cs2 processes to start', () => this.children.every(execd), 5000);
+    await eventually('fake cs2 processes to start', () => this.children.every(settled), 5000);
   }
 
   /** Kills every fake (and its sleep) and removes the tree. */

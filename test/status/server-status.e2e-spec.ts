@@ -37,8 +37,8 @@ describe('GET /api/server-status against real sshd', () => {
   });
   const stopped = (name: string) => ({ serverId: ids[name], reachable: true, running: false, checkedAt: expect.any(String), latencyMs: expect.any(Number) });
 
-  async function addServer(name: string, host: SshdHost | { host: string; port: number }, gameDirectory: string, gamePort: number) {
-    const body = sshServerBody(host as SshdHost, user, { name, gameDirectory, gamePort });
+  async function addServer(name: string, host: SshdHost | { host: string; port: number }, gameDirectory: string, gamePort: number, extra = {}) {
+    const body = sshServerBody(host as SshdHost, user, { name, gameDirectory, gamePort, ...extra });
     ids[name] = (await t.api.post('/api/servers').send(body).expect(201)).body.id;
   }
 
@@ -58,6 +58,8 @@ describe('GET /api/server-status against real sshd', () => {
     // Host B.
     await addServer('b-run', hostB, d('b/cs2'), 27015);
     await addServer('b-stopped', hostB, d('b/cs2-2'), 27016);
+    // Its key file cannot be read: it alone answers with that, its host's other servers are probed.
+    await addServer('b-nokey', hostB, d('b/cs2'), 27015, { authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: '/nonexistent/id_ed25519' });
     // A host where nothing listens.
     const nowhere = { host: '127.0.0.43', port: await freePort('127.0.0.43') };
     await addServer('c-unreachable', nowhere, d('c/cs2'), 27015);
@@ -94,6 +96,7 @@ describe('GET /api/server-status against real sshd', () => {
       [ids['a-stopped']]: stopped('a-stopped'),
       [ids['b-run']]: running('b-run', fakes['b-run']),
       [ids['b-stopped']]: stopped('b-stopped'),
+      [ids['b-nokey']]: { ...stopped('b-nokey'), reachable: false, error: 'SSH_KEY_FILE_UNREADABLE', latencyMs: 0 },
       [ids['c-unreachable']]: {
         serverId: ids['c-unreachable'],
         reachable: false,
@@ -181,7 +184,9 @@ describe('GET /api/server-status against real sshd', () => {
       const second = await cached.api.get('/api/server-status').expect(200);
       const one = await cached.api.get(`/api/server-status/${ids['a-run']}`).expect(200);
       expect(sessionsSince(before)).toEqual({ a: 1, b: 1 });
-      expect(second.body).toEqual(first.body);
+      // b-nokey was never probed (its key file cannot be read): it is checked anew each time.
+      const probed = (body: Status[]) => body.filter((s) => s.serverId !== ids['b-nokey']);
+      expect(probed(second.body)).toEqual(probed(first.body));
       expect(one.body).toEqual(byId(first.body)[ids['a-run']]);
       expect(Date.parse(one.body.checkedAt)).toBeLessThanOrEqual(Date.now());
     } finally {
