@@ -1,9 +1,11 @@
 // `npm run bench:status`: GET /api/server-status on the built service (node dist/main.js) for 30
 // servers on 3 sshd hosts, cache off: median of 20 sweeps and the sessions sshd counted per sweep;
-// then the sweep time while one host is frozen (SIGSTOPped sshd) or stopped. Prints a markdown report.
+// then the sweep time while one host is frozen (SIGSTOPped sshd), silent in the handshake, or stopped.
+// Prints a markdown report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeCs2Farm } from '../test/status/fake-cs2.js';
@@ -130,8 +132,11 @@ async function main(): Promise<void> {
     hosts[2].thaw();
     await sweeps(service, hosts, 1);
     await hosts[2].stop();
+    const silent = await silentListener(hosts[2].host, hosts[2].port);
+    const handshake = await sweeps(service, hosts, 5);
+    await silent.close();
     const stopped = await sweeps(service, hosts, 5);
-    console.log(report(cold, warm, frozen, stopped));
+    console.log(report(cold, warm, { frozen, handshake, stopped }));
     console.log(`\nFor reference, medians of ${SWEEPS}: GET /api/servers (no probe) ${median(listing).toFixed(1)} ms; GET /api/server-status/:id (one host's probe) ${median(single).toFixed(1)} ms.`);
   } finally {
     await service.stop();
@@ -140,7 +145,20 @@ async function main(): Promise<void> {
   }
 }
 
-function report(cold: Sweep, warm: Sweep[], frozen: Sweep[], stopped: Sweep[]): string {
+/** Accepts TCP on the stopped host's address and never speaks SSH: connects hang in the handshake. */
+async function silentListener(host: string, port: number): Promise<{ close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return {
+    close: () => {
+      sockets.forEach((socket) => socket.destroy());
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function report(cold: Sweep, warm: Sweep[], down: { frozen: Sweep[]; handshake: Sweep[]; stopped: Sweep[] }): string {
   const row = (name: string, runs: Sweep[]) => {
     const s = summary(runs);
     return `| ${name} | ${runs.length} | ${s.median.toFixed(1)} ms | ${s.max.toFixed(1)} ms | ${s.sessions} | ${s.running} | ${s.errors} |`;
@@ -152,8 +170,9 @@ function report(cold: Sweep, warm: Sweep[], frozen: Sweep[], stopped: Sweep[]): 
     '|---|---|---|---|---|---|---|',
     row('cold (connects first)', [cold]),
     row('warm', warm),
-    row('host 3 frozen (SIGSTOP)', frozen),
-    row('host 3 sshd stopped', stopped),
+    row('host 3 frozen (sshd SIGSTOPped, pooled connection open)', down.frozen),
+    row('host 3 silent (accepts TCP, never answers the handshake)', down.handshake),
+    row('host 3 sshd stopped (connection refused, then backoff)', down.stopped),
   ].join('\n');
 }
 
