@@ -9,6 +9,7 @@ import { collectOutput, type CommandOutput } from './exec-runner.js';
 import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
 import { PoolCounters } from './pool-counters.js';
 import { PoolDialer } from './pool-dialer.js';
+import type { PoolObserver } from './pool-observer.js';
 import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { SshConnector } from './ssh-connector.js';
@@ -83,9 +84,12 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       const output = this.pool.enabled
         ? await this.execPooled(target, command, controller.signal)
         : await this.execUnpooled(target, command, controller.signal);
-      this.counters.commands++;
+      this.counters.recordExec(started);
       const { exitCode, signal, stdout, stderr, truncated } = output;
       return { exitCode, signal, stdout, stderr, truncated, durationMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      this.counters.recordExec(started, error instanceof SshPoolError ? error.code : 'error');
+      throw error;
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(controller);
@@ -102,6 +106,16 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       idleTimeoutMs: this.pool.idleTimeoutMs,
       maxLifetimeMs: this.pool.maxLifetimeMs,
     });
+  }
+
+  /** Hosts (host:port) currently failing fast with SSH_HOST_DOWN. */
+  countHostsDown(): number {
+    return this.backoff.hostsDown(Date.now());
+  }
+
+  /** Hands the pool's timings (connect, exec) to `observer`, e.g. the Prometheus metrics. */
+  setObserver(observer: PoolObserver): void {
+    this.counters.observer = observer;
   }
 
   getConnections(): ConnectionInfo[] {
