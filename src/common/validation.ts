@@ -1,5 +1,6 @@
-import { type ArgumentMetadata, Param, ParseUUIDPipe, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, createParamDecorator, type ExecutionContext, Param, ParseUUIDPipe, ValidationPipe } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
+import type { Request } from 'express';
 import { jsonShapeError } from './json-body.js';
 import { type FieldError, RequestValidationError } from './request-validation.error.js';
 
@@ -58,3 +59,19 @@ export const UuidParam = (name: string): ParameterDecorator =>
       exceptionFactory: () => RequestValidationError.field(name, `${name} must be a UUID`),
     }),
   );
+
+/**
+ * For routes that take no body: none, or `{}`. Anything else is a 400 naming each field, as unknown
+ * fields are everywhere else, instead of being silently ignored.
+ */
+export const NoBody = createParamDecorator((_data: unknown, context: ExecutionContext): void => {
+  const body: unknown = context.switchToHttp().getRequest<Request>().body;
+  if (body === undefined) return;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw RequestValidationError.field('body', 'this route takes no body (send none, or {})');
+  }
+  const fields = Object.keys(body);
+  if (fields.length > 0) {
+    throw new RequestValidationError(fields.map((field) => ({ field, messages: [`property ${field} should not exist`] })));
+  }
+});

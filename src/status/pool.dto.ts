@@ -1,0 +1,71 @@
+import type { ClosedConnections, ConnectionInfo, TargetConnections } from '../ssh-pool/ssh-pool.types.js';
+
+/** One pooled connection as the API shows it: the display key (no secret, no hash of one), never a credential. */
+export interface ConnectionResponseDto {
+  id: number;
+  key: string;
+  host: string;
+  port: number;
+  username: string;
+  authType: ConnectionInfo['authType'];
+  alive: boolean;
+  retiring: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  ageSeconds: number;
+  idleSeconds: number;
+  channelsInUse: number;
+  channelLimit: number;
+  commandsRun: number;
+  serverIds: string[];
+}
+
+export interface ConnectionsResponseDto {
+  success: true;
+  connections: ConnectionResponseDto[];
+}
+
+export interface CleanupResponseDto {
+  success: true;
+  removed: number;
+}
+
+/** `closed`: connections taken out of service; `retiring`: how many of them still finish running commands. */
+export interface CloseAllResponseDto extends ClosedConnections {
+  success: true;
+}
+
+export interface RemoveResponseDto {
+  success: true;
+  removed: number;
+  retiring: number;
+}
+
+/** The seed's `get_connection_info` for one server: its key, whether it has a live connection, and its host's backoff. */
+export interface ServerConnectionResponseDto {
+  success: true;
+  serverId: string;
+  key: string;
+  connected: boolean;
+  hostDown: boolean;
+  connections: ConnectionResponseDto[];
+}
+
+export interface ReconnectResponseDto {
+  success: true;
+  serverId: string;
+  connection: ConnectionResponseDto;
+}
+
+/** Field by field, so that whatever ConnectionInfo gains later is not published by accident. */
+export function toConnectionResponse(info: ConnectionInfo): ConnectionResponseDto {
+  const { id, key, host, port, username, authType, alive, retiring, createdAt, lastUsedAt } = info;
+  const { ageSeconds, idleSeconds, channelsInUse, channelLimit, commandsRun, serverIds } = info;
+  return { id, key, host, port, username, authType, alive, retiring, createdAt, lastUsedAt, ageSeconds, idleSeconds, channelsInUse, channelLimit, commandsRun, serverIds };
+}
+
+export function toServerConnectionResponse(serverId: string, target: TargetConnections): ServerConnectionResponseDto {
+  const connections = target.connections.map(toConnectionResponse);
+  const connected = connections.some((c) => c.alive && !c.retiring);
+  return { success: true, serverId, key: target.key, connected, hostDown: target.hostDown, connections };
+}
