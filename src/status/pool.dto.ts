@@ -1,24 +1,11 @@
 import type { ClosedConnections, ConnectionInfo, TargetConnections } from '../ssh-pool/ssh-pool.types.js';
 
-/** One pooled connection as the API shows it: the display key (no secret, no hash of one), never a credential. */
-export interface ConnectionResponseDto {
-  id: number;
-  key: string;
-  host: string;
-  port: number;
-  username: string;
-  authType: ConnectionInfo['authType'];
-  alive: boolean;
-  retiring: boolean;
-  createdAt: string;
-  lastUsedAt: string;
-  ageSeconds: number;
-  idleSeconds: number;
-  channelsInUse: number;
-  channelLimit: number;
-  commandsRun: number;
-  serverIds: string[];
-}
+/**
+ * One pooled connection as the API shows it: the display key (no secret, no hash of one), never a
+ * credential. Built field by field by toConnectionResponse, so a field ConnectionInfo gains later
+ * fails to compile there until someone decides it may be published.
+ */
+export type ConnectionResponseDto = ConnectionInfo;
 
 export interface ConnectionsResponseDto {
   success: true;
@@ -57,7 +44,6 @@ export interface ReconnectResponseDto {
   connection: ConnectionResponseDto;
 }
 
-/** Field by field, so that whatever ConnectionInfo gains later is not published by accident. */
 export function toConnectionResponse(info: ConnectionInfo): ConnectionResponseDto {
   const { id, key, host, port, username, authType, alive, retiring, createdAt, lastUsedAt } = info;
   const { ageSeconds, idleSeconds, channelsInUse, channelLimit, commandsRun, serverIds } = info;

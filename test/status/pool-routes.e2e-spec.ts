@@ -101,6 +101,18 @@ describe.each(DATABASE_KINDS)('pool management routes against real sshd (%s)', (
   const connectionsOn = async (on: SshdHost): Promise<ConnectionResponseDto[]> =>
     ((await t.api.get('/api/server-status/pool/connections').expect(200)).body.connections as ConnectionResponseDto[]).filter((c) => c.port === on.port);
 
+  /** One host with two connections (password and key): one idle, one running a gated command. */
+  const idleAndBusy = async () => {
+    const h = await host();
+    const idle = await createServer(h);
+    const busy = await createServer(h, { ...byKey, sshPrivateKey: user.privateKey });
+    await exec(idle, 'true').expect(200);
+    const g = gate();
+    const running = exec(busy, g.command).then((r) => r);
+    await g.started();
+    return { h, busy, g, running };
+  };
+
   beforeAll(async () => {
     user = loadTestUser();
     db = await createTestDatabase(kind);
@@ -155,13 +167,7 @@ describe.each(DATABASE_KINDS)('pool management routes against real sshd (%s)', (
   });
 
   it('POST pool/cleanup closes the idle connection and keeps the busy one, counted at sshd', async () => {
-    const h = await host();
-    const idle = await createServer(h);
-    const busy = await createServer(h, { ...byKey, sshPrivateKey: user.privateKey });
-    await exec(idle, 'true').expect(200);
-    const g = gate();
-    const running = exec(busy, g.command).then((r) => r);
-    await g.started();
+    const { h, g, running } = await idleAndBusy();
     expect(h.openConnections()).toBe(2);
     await eventually('the idle connection to pass POOL_IDLE_TIMEOUT_S', () => pool.getConnections().some((c) => c.idleSeconds >= 2), 10_000);
 
@@ -174,13 +180,7 @@ describe.each(DATABASE_KINDS)('pool management routes against real sshd (%s)', (
   });
 
   it('POST pool/close-all closes idle connections now; a running command finishes, then its connection closes', async () => {
-    const h = await host();
-    const idle = await createServer(h);
-    const busy = await createServer(h, { ...byKey, sshPrivateKey: user.privateKey });
-    await exec(idle, 'true').expect(200);
-    const g = gate();
-    const running = exec(busy, g.command).then((r) => r);
-    await g.started();
+    const { h, busy, g, running } = await idleAndBusy();
 
     const res = await t.api.post('/api/server-status/pool/close-all').expect(200);
     expect(res.body).toEqual({ success: true, closed: 2, retiring: 1 });
