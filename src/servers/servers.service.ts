@@ -99,6 +99,11 @@ export class ServersService {
     await this.detach(id);
   }
 
+  /** The server's SSH coordinates with its secrets, for the pool. @throws ServerError SERVER_NOT_FOUND and as SshTargetFactory.build */
+  async targetFor(id: string): Promise<SshTarget> {
+    return this.targets.build(await this.get(id));
+  }
+
   /** @throws ServerError SERVER_NOT_FOUND, SSH_KEY_FILE_UNREADABLE, CREDENTIALS_UNREADABLE; SshPoolError */
   async exec(id: string, dto: ExecCommandDto): Promise<ExecResult> {
     const target = await this.targets.build(await this.get(id));

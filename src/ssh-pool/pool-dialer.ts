@@ -23,6 +23,7 @@ export class PoolDialer {
   /** @throws SshPoolError from the handshake, already classified by the connector */
   async dial(target: SshTarget, key: ConnectionKey): Promise<SshConnection> {
     const pin = { host: key.host, port: key.port, pinned: target.hostKeyFingerprint };
+    const started = performance.now();
     try {
       const connection = await this.connector.connect({
         host: target.host,
@@ -34,13 +35,13 @@ export class PoolDialer {
         keepaliveCountMax: this.ssh.keepaliveCountMax,
         verifyHostKey: (blob) => verifyHostKey(this.hostKeys, this.ssh.hostKeyPolicy, pin, blob, new Date()),
       });
-      this.counters.connects++;
+      this.counters.recordConnect(started);
       this.backoff.recordSuccess(key);
       this.logger.log(`Created new SSH connection: ${key}`);
       return connection;
     } catch (error) {
       const failure = error instanceof SshPoolError ? error : new SshPoolError(SshPoolErrorCode.UNREACHABLE, `cannot connect to ${key.hostId}`);
-      this.counters.connectFailures++;
+      this.counters.recordConnect(started, failure.code);
       this.backoff.recordFailure(key, failure, Date.now());
       this.logger.warn(`SSH connect failed: ${key}: ${failure.code}`);
       throw failure;
