@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig, StatusConfig } from '../config/configuration.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ServerError } from '../servers/servers.errors.js';
 import { ServersService, type ServerWithTarget } from '../servers/servers.service.js';
 import { SecretHasher } from '../ssh-pool/connection-key.js';
@@ -28,6 +29,7 @@ export class StatusService {
     config: ConfigService<AppConfig, true>,
     private readonly servers: ServersService,
     private readonly pool: SshPoolService,
+    private readonly metrics: MetricsService,
   ) {
     this.config = config.get('status', { infer: true });
     this.flights = new ProbeFlights(this.config.cacheMs);
@@ -65,13 +67,17 @@ export class StatusService {
 
   private async runProbe(group: HostGroup, directories: string[]): Promise<ProbeOutcome> {
     const started = performance.now();
-    const finish = () => ({ checkedAt: new Date(), latencyMs: Math.round(performance.now() - started) });
+    const finish = (outcome: 'ok' | 'error') => {
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.observeStatusProbe(seconds, outcome);
+      return { checkedAt: new Date(), latencyMs: Math.round(seconds * 1000) };
+    };
     try {
       const result = await this.pool.exec(group.target, probeCommand(directories), { timeoutMs: this.config.probeTimeoutMs });
       if (result.exitCode !== 0) throw new ProbeOutputError(`probe exited with ${result.exitCode ?? result.signal}`);
-      return { kind: 'snapshot', snapshot: parseProbeOutput(result.stdout), ...finish() };
+      return { kind: 'snapshot', snapshot: parseProbeOutput(result.stdout), ...finish('ok') };
     } catch (error) {
-      return { kind: 'failed', ...this.classify(group, error), ...finish() };
+      return { kind: 'failed', ...this.classify(group, error), ...finish('error') };
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { FakeCs2Farm, type FakeCs2 } from './fake-cs2.js';
@@ -113,6 +114,19 @@ describe('GET /api/server-status against real sshd', () => {
     }
     // One host's servers share one probe: one check time and latency per host.
     expect(statuses[ids['a-stopped']].checkedAt).toBe(statuses[ids['a-run']].checkedAt);
+  });
+
+  it('times each host probe in the status-probe histogram, by outcome', async () => {
+    const probes = async () => {
+      const families = parsePrometheusText((await t.http.get('/metrics').expect(200)).text);
+      const count = (outcome: string) => sampleValue(families, 'cs2_ssh_pool_status_probe_duration_seconds_count', { outcome });
+      return { ok: count('ok'), error: count('error') };
+    };
+    const before = await probes();
+    await t.api.get('/api/server-status').expect(200);
+    // Hosts A and B answer; the unreachable host's probe ends in SSH_UNREACHABLE or, once it backs off,
+    // SSH_HOST_DOWN: an error either way. b-nokey has no target, so nothing is probed for it.
+    expect(await probes()).toEqual({ ok: before.ok + 2, error: before.error + 1 });
   });
 
   it('answers one server with one session on its host only; a second sweep probes again (cache off)', async () => {
