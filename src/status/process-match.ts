@@ -24,9 +24,21 @@ export function hasPortPair(argv: readonly string[], port: number): boolean {
   return argv.some((arg, i) => arg === '-port' && argv[i + 1] === wanted);
 }
 
-/** The contract's `running` rule for one process. */
+/**
+ * The executable's path: argv[0] as is when absolute, resolved against the working directory when
+ * relative with a slash (`./cs2`, how LinuxGSM starts it); a bare name came from PATH and is no path.
+ */
+export function executablePath(process: ProbedProcess): string | null {
+  const exe = process.argv[0];
+  if (exe === undefined || !exe.includes('/')) return null;
+  if (exe.startsWith('/')) return exe;
+  return process.cwd === null ? null : posix.join(process.cwd, exe);
+}
+
+/** The contract's `running` rule for one process: a path inside the directory, and `-port <port>`. */
 export function runsServer(process: ProbedProcess, directory: string, port: number): boolean {
-  return process.argv.some((arg) => isPathInside(arg, directory)) && hasPortPair(process.argv, port);
+  const paths = [executablePath(process), ...process.argv.slice(1)];
+  return paths.some((path) => path !== null && isPathInside(path, directory)) && hasPortPair(process.argv, port);
 }
 
 export interface ServerMatch {
@@ -41,7 +53,10 @@ export interface ServerMatch {
 export function matchServer(snapshot: ProbeSnapshot, directory: string, port: number): ServerMatch | null {
   const candidates = snapshot.processes.filter((p) => runsServer(p, directory, port));
   if (candidates.length === 0) return null;
-  const rank = (p: ProbedProcess) => (p.argv[0] !== undefined && isPathInside(p.argv[0], directory) ? 0 : 1);
+  const rank = (p: ProbedProcess) => {
+    const exe = executablePath(p);
+    return exe !== null && isPathInside(exe, directory) ? 0 : 1;
+  };
   candidates.sort((a, b) => rank(a) - rank(b) || a.startTicks - b.startTicks || a.pid - b.pid);
   const best = candidates[0];
   const started = best.startTicks / snapshot.clockTicksPerSecond;

@@ -18,11 +18,14 @@ describe('probe script', () => {
   let farm: FakeCs2Farm;
   let root: string;
   let fake: FakeCs2;
+  let linuxGsm: FakeCs2;
 
   beforeAll(async () => {
     farm = new FakeCs2Farm('root');
     root = farm.root;
     fake = farm.start(farm.dir('srv/cs2'), ['-dedicated', '-port', '27015', '+hostname', "it's a\nserver"]);
+    linuxGsm = farm.start(farm.dir('srv/lgsm'), ['-dedicated', '-port', '27016'], { relative: true });
+    farm.start(farm.dir('srv/other'), ['-dedicated', '-port', '27017'], { relative: true }); // runs in no probed directory
     await farm.started();
   });
   afterAll(() => farm?.stop());
@@ -33,18 +36,26 @@ describe('probe script', () => {
     expect(command).toBe(`sh -c ${shellQuote(PROBE_SCRIPT)} sh ${shellQuote(`${root}/srv/cs2`)} ${shellQuote(`${root}/nowhere`)}`);
   });
 
-  it('reads the exact argv, pid and start of matching processes, and not its own', async () => {
-    const expectedStart = Number(execFileSync('sh', ['-c', `cut -d' ' -f22 /proc/${fake.pid}/stat`], { encoding: 'utf8' }));
-    const snapshot = parseProbeOutput(runShell(probeCommand([`${root}/srv/cs2`])));
+  it('reads the exact argv, pid, start and working directory of candidates, and not its own', async () => {
+    const startOf = (pid: number) => Number(execFileSync('sh', ['-c', `cut -d' ' -f22 /proc/${pid}/stat`], { encoding: 'utf8' }));
+    const snapshot = parseProbeOutput(runShell(probeCommand([`${root}/srv/cs2`, `${root}/srv/lgsm`])));
     expect(snapshot.truncated).toBe(false);
     expect(snapshot.clockTicksPerSecond).toBeGreaterThan(0);
-    expect(snapshot.processes).toEqual([
+    // The probe lists /proc in glob (text) order, so compare by pid.
+    expect([...snapshot.processes].sort((a, b) => a.pid - b.pid)).toEqual([
       {
         pid: fake.pid,
-        startTicks: expectedStart,
+        startTicks: startOf(fake.pid),
+        cwd: root,
         argv: [`${root}/srv/cs2/game/bin/linuxsteamrt64/cs2`, '-c', 'sleep 600 & wait', 'cs2', '-dedicated', '-port', '27015', '+hostname', "it's a\nserver"],
       },
-    ]);
+      {
+        pid: linuxGsm.pid,
+        startTicks: startOf(linuxGsm.pid),
+        cwd: `${root}/srv/lgsm/game/bin/linuxsteamrt64`,
+        argv: ['./cs2', '-c', 'sleep 600 & wait', 'cs2', '-dedicated', '-port', '27016'],
+      },
+    ].sort((a, b) => a.pid - b.pid));
   });
 });
 
@@ -60,7 +71,7 @@ describe('parseProbeOutput', () => {
       clockTicksPerSecond: 100,
       uptimeSeconds: 12.5,
       truncated: true,
-      processes: [{ pid: 7, startTicks: 9, argv: ['a', 'b'] }],
+      processes: [{ pid: 7, startTicks: 9, cwd: null, argv: ['a', 'b'] }],
     });
   });
 });

@@ -7,13 +7,16 @@ export const MAX_CMDLINE_BYTES = 4096;
 
 /**
  * The fixed probe, run by `sh` as the server's SSH user. Its positional arguments are the game
- * directories of every server on the host; they are only ever expanded inside double quotes or as
- * grep operands, never parsed as code. It prints
- *   `H <CLK_TCK> <uptime seconds>`, then per candidate process `P <pid> <start ticks>` followed by its
- *   NUL-separated argv as `od` hex, then `T` when the candidate list was cut, and `E` at the end.
- * Candidates are processes whose command line contains a game directory as a byte substring (one grep
- * over /proc), except the probe and the login shell that started it (their argv hold the directories);
- * the exact rule is applied by matchServer on the decoded argv.
+ * directories of every server on the host; they are only ever expanded inside double quotes (as grep
+ * patterns and `case` patterns matched literally), never parsed as code. It prints
+ *   `H <CLK_TCK> <uptime seconds>`, then per candidate `P <pid> <start ticks>`, `C <cwd>` when the
+ *   working directory could be read (and is plain), and the NUL-separated argv as `od` hex; then `T`
+ *   when the candidate list was cut, and `E` at the end.
+ * Candidates hold `-port` in their command line (the rule needs it) and either hold a game directory
+ * there too (absolute paths) or run inside one (`./cs2` started from the game directory, as LinuxGSM
+ * does). The probe and the login shell that started it are left out: their argv hold the directories.
+ * The exact rule is applied by matchServer on the decoded argv. Only shell builtins run per process,
+ * plus one `od` per candidate.
  */
 export const PROBE_SCRIPT = [
   'export LC_ALL=C',
@@ -21,17 +24,35 @@ export const PROBE_SCRIPT = [
   'read -r up idle < /proc/uptime || exit 3',
   'echo "H $hz $up"',
   'for d do shift; set -- "$@" -e "$d"; done',
+  'nl="',
+  '"',
+  'ports=$(grep -l -s -F -e -port /proc/[0-9]*/cmdline)',
+  'named=',
+  '[ -z "$ports" ] || named=$(grep -l -s -F "$@" $ports)',
   'n=0',
-  'for f in $(grep -l -s -F "$@" /proc/[0-9]*/cmdline); do',
+  'for f in $ports; do',
   '  p=${f#/proc/}; p=${p%/cmdline}',
   '  [ "$p" = "$$" ] || [ "$p" = "$PPID" ] && continue',
+  '  c=',
+  '  if cd -P "/proc/$p/cwd" 2>/dev/null; then c=$PWD; cd /; fi',
+  '  keep=',
+  '  case "$nl$named$nl" in *"$nl$f$nl"*) keep=1 ;; esac',
+  '  if [ -z "$keep" ] && [ -n "$c" ]; then',
+  '    for d do',
+  '      [ "$d" = -e ] && continue',
+  '      case "$c/" in "$d"/*) keep=1; break ;; esac',
+  '    done',
+  '  fi',
+  '  [ -n "$keep" ] || continue',
   '  { read -r s < "/proc/$p/stat"; } 2>/dev/null || continue',
+  '  s=${s##*) }; i=0',
+  '  while [ "$i" -lt 19 ]; do s=${s#* }; i=$((i + 1)); done',
+  '  s=${s%% *}',
+  '  case $s in "" | *[!0-9]*) continue ;; esac',
   '  n=$((n + 1))',
   `  if [ "$n" -gt ${MAX_PROBED_PROCESSES} ]; then echo T; break; fi`,
-  '  set -f; set -- ${s##*) }; set +f',
-  '  [ "$#" -ge 20 ] || continue',
-  '  shift 19',
-  '  echo "P $p $1"',
+  '  echo "P $p $s"',
+  '  case $c in "" | *[!A-Za-z0-9._/-]*) ;; *) echo "C $c" ;; esac',
   `  od -An -v -tx1 -N ${MAX_CMDLINE_BYTES} "/proc/$p/cmdline" 2>/dev/null`,
   'done',
   'echo E',
@@ -52,6 +73,8 @@ export interface ProbedProcess {
   pid: number;
   /** Start time in clock ticks since boot (/proc/<pid>/stat field 22). */
   startTicks: number;
+  /** Working directory (physical), when the SSH user may read it; resolves a relative executable. */
+  cwd: string | null;
   argv: string[];
 }
 
@@ -70,6 +93,7 @@ export class ProbeOutputError extends Error {
 
 const HEADER = /^H (\d+) (\d+(?:\.\d+)?)$/;
 const PROCESS = /^P (\d+) (\d+)$/;
+const CWD = /^C (\/[A-Za-z0-9._/-]*)$/;
 const HEX_LINE = /^(?:\s*[0-9a-f]{2})+\s*$/;
 
 /** Parses the probe's stdout. @throws ProbeOutputError when the header or the end marker is missing */
@@ -81,9 +105,12 @@ export function parseProbeOutput(stdout: string): ProbeSnapshot {
   const hex: string[][] = [];
   for (const line of lines.slice(1)) {
     const started = PROCESS.exec(line);
+    const cwd = CWD.exec(line);
     if (started) {
-      snapshot.processes.push({ pid: Number(started[1]), startTicks: Number(started[2]), argv: [] });
+      snapshot.processes.push({ pid: Number(started[1]), startTicks: Number(started[2]), cwd: null, argv: [] });
       hex.push([]);
+    } else if (cwd && hex.length > 0) {
+      snapshot.processes[snapshot.processes.length - 1].cwd = cwd[1];
     } else if (HEX_LINE.test(line) && hex.length > 0) {
       hex[hex.length - 1].push(line);
     } else if (line === 'T') {

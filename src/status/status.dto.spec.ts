@@ -5,7 +5,7 @@ const server = { id: 'id-1', gameDirectory: '/srv/cs2', gamePort: 27015, sshPass
 const checkedAt = new Date('2026-11-27T10:00:00.000Z');
 const snapshot = (truncated: boolean, argv: string[]): ProbeOutcome => ({
   kind: 'snapshot',
-  snapshot: { clockTicksPerSecond: 100, uptimeSeconds: 500, truncated, processes: [{ pid: 9, startTicks: 20_000, argv }] },
+  snapshot: { clockTicksPerSecond: 100, uptimeSeconds: 500, truncated, processes: [{ pid: 9, startTicks: 20_000, cwd: null, argv }] },
   checkedAt,
   latencyMs: 12,
 });

@@ -33,17 +33,27 @@ export class FakeCs2Farm {
     return join(this.root, relative);
   }
 
-  /** Installs the fake binary under `gameDirectory` and starts it as the test user with `args`. */
-  start(gameDirectory: string, args: string[]): FakeCs2 {
+  /**
+   * Installs the fake binary under `gameDirectory` and starts it as the test user with `args`: as
+   * `<gameDirectory>/game/bin/linuxsteamrt64/cs2` from the farm's root, or (`relative`) as `./cs2`
+   * from that bin directory, as LinuxGSM starts it.
+   */
+  start(gameDirectory: string, args: string[], options: { relative?: boolean } = {}): FakeCs2 {
     const binary = join(gameDirectory, CS2_BINARY);
-    mkdirSync(join(binary, '..'), { recursive: true, mode: 0o755 });
+    const binDir = join(binary, '..');
+    mkdirSync(binDir, { recursive: true, mode: 0o755 });
     copyFileSync('/bin/dash', binary);
     chmodSync(binary, 0o755);
+    const argv0 = options.relative ? './cs2' : binary;
     const startedAt = Date.now();
     const setpriv = ['--reuid', String(this.uid), '--regid', String(this.gid), '--clear-groups'];
     // detached: its own process group, so stop() also ends the sleep.
-    const child = spawn('/usr/bin/setpriv', [...setpriv, binary, '-c', 'sleep 600 & wait', 'cs2', ...args], { detached: true, stdio: 'ignore' });
-    this.children.push({ child, binary });
+    const child = spawn('/usr/bin/setpriv', [...setpriv, argv0, '-c', 'sleep 600 & wait', 'cs2', ...args], {
+      detached: true,
+      stdio: 'ignore',
+      cwd: options.relative ? binDir : this.root,
+    });
+    this.children.push({ child, binary: argv0 });
     if (child.pid === undefined) throw new Error(`could not start ${binary}`);
     return { pid: child.pid, startedAt };
   }

@@ -56,9 +56,11 @@ describe('GET /api/server-status against real sshd', () => {
     await addServer('a-prefix', hostA, d('a/cs'), 27020); // a prefix of a/cs2-old, same port as a-old
     await addServer('a-port', hostA, `${d('a/ports')}/`, 27030); // only 270300 and "-port_x 27030" run there
     await addServer('a-stopped', hostA, d('a/stopped'), 27040); // a/stopped2 is only an argument elsewhere
+    await addServer('a-lg', hostA, d('a/lg'), 27050); // ./cs2 -port 27050 runs in a/lgsm/…, not in a/lg
     // Host B.
     await addServer('b-run', hostB, d('b/cs2'), 27015);
     await addServer('b-stopped', hostB, d('b/cs2-2'), 27016);
+    await addServer('b-lgsm', hostB, d('b/lgsm'), 27017); // started as ./cs2 from its bin directory, as LinuxGSM does
     // Its key file cannot be read: it alone answers with that, its host's other servers are probed.
     await addServer('b-nokey', hostB, d('b/cs2'), 27015, { authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: '/nonexistent/id_ed25519' });
     // A host where nothing listens.
@@ -69,6 +71,8 @@ describe('GET /api/server-status against real sshd', () => {
     fakes['a-old'] = farm.start(d('a/cs2-old'), ['-dedicated', '+ip', '0.0.0.0', '-port', '27020']);
     farm.start(d('a/ports'), ['-dedicated', '-port', '270300', '-port_x', '27030', '+port 27030']);
     farm.start(d('a/elsewhere'), ['-dedicated', '-port', '27040', '+logdir', d('a/stopped2/logs'), '-port 27040']);
+    farm.start(d('a/lgsm'), ['-dedicated', '-port', '27050'], { relative: true });
+    fakes['b-lgsm'] = farm.start(d('b/lgsm'), ['-dedicated', '-ip', '0.0.0.0', '-port', '27017', '+exec', 'cs2server.cfg'], { relative: true });
     fakes['b-run'] = farm.start(d('b/cs2'), ['-dedicated', '-port', '27015', '+exec', `${d('b/cs2')}/cfg/my server.cfg`]);
     await farm.started();
     // Let uptimes reach a second, so that the check below is not trivially 0.
@@ -95,8 +99,10 @@ describe('GET /api/server-status against real sshd', () => {
       [ids['a-prefix']]: stopped('a-prefix'),
       [ids['a-port']]: stopped('a-port'),
       [ids['a-stopped']]: stopped('a-stopped'),
+      [ids['a-lg']]: stopped('a-lg'),
       [ids['b-run']]: running('b-run', fakes['b-run']),
       [ids['b-stopped']]: stopped('b-stopped'),
+      [ids['b-lgsm']]: running('b-lgsm', fakes['b-lgsm']),
       [ids['b-nokey']]: { ...stopped('b-nokey'), reachable: false, error: 'SSH_KEY_FILE_UNREADABLE', latencyMs: 0 },
       [ids['c-unreachable']]: {
         serverId: ids['c-unreachable'],
@@ -107,7 +113,7 @@ describe('GET /api/server-status against real sshd', () => {
         latencyMs: expect.any(Number),
       },
     });
-    for (const name of ['a-run', 'a-old', 'b-run']) {
+    for (const name of ['a-run', 'a-old', 'b-run', 'b-lgsm']) {
       const alive = (Date.now() - fakes[name].startedAt) / 1000;
       expect(statuses[ids[name]].uptimeSeconds).toBeGreaterThanOrEqual(1);
       expect(statuses[ids[name]].uptimeSeconds).toBeLessThanOrEqual(Math.ceil(alive) + 1);
