@@ -6,7 +6,10 @@ import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshAuth } from './ssh-pool.types.js';
 
 export interface ConnectParams {
+  /** As configured: named in errors. */
   host: string;
+  /** The address to connect to, already checked against the target policy; `host` when absent. */
+  address?: string;
   port: number;
   username: string;
   auth: SshAuth;
@@ -72,7 +75,7 @@ export class SshConnector {
         resolve(new Ssh2Connection(client));
       });
       const config: ConnectConfig = {
-        host: params.host,
+        host: params.address ?? params.host,
         port: params.port,
         username: params.username,
         readyTimeout: params.readyTimeoutMs,
