@@ -10,16 +10,20 @@ import { sshServerBody } from '../support/ssh-servers.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { readUserFile } from '../support/test-user.js';
 
-/** Polls /health/live every ~20 ms while `work` runs; returns the worst latency seen. */
+/**
+ * Sends /health/live every ~20 ms while `work` runs; returns the worst delay a probe saw between the
+ * moment it was due and its answer (so a loop blocked between two probes counts too).
+ */
 async function worstLiveLatency(t: TestApp, work: () => Promise<void>): Promise<number> {
+  const INTERVAL_MS = 20;
   let done = false;
   let worst = 0;
   const poller = (async () => {
     while (!done) {
-      const started = performance.now();
+      const due = performance.now() + INTERVAL_MS;
+      await new Promise((r) => setTimeout(r, INTERVAL_MS));
       await t.http.get('/health/live').expect(200);
-      worst = Math.max(worst, performance.now() - started);
-      await new Promise((r) => setTimeout(r, 20));
+      worst = Math.max(worst, performance.now() - due);
     }
   })();
   try {
@@ -96,9 +100,8 @@ describe('SSH keys over HTTP against real sshd', () => {
       executed = { status: res.status, stdout: res.body.stdout };
     });
     // bcrypt-pbkdf with 300 rounds keeps a core busy for seconds; the loop must not wait for it.
-    const figures = { worstOnCreate: Math.round(worstOnCreate), worstOnConnect: Math.round(worstOnConnect) };
-    console.log(`/health/live worst latency (ms): ${JSON.stringify(figures)}`);
     expect({ created, executed, logins: sshd.acceptedAuths() - auths }).toEqual({ created: 400, executed: { status: 200, stdout: 'ok\n' }, logins: 1 });
+    // Loose bound on a shared machine: measured ~50-90 ms here, against 5 s when the loop ran the KDF.
     expect(Math.max(worstOnCreate, worstOnConnect)).toBeLessThan(1000);
   });
 
