@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+// Default import: Node's ESM loader sees only some of ssh2's CommonJS exports by name (not `utils`).
+import ssh2 from 'ssh2';
 import { validateConfig } from '../config/configuration.js';
 import { KeyDecoder } from './key-decoder.js';
 import { inspectPrivateKey } from './private-key-format.js';
@@ -21,7 +22,7 @@ const decoder = (maxRounds = 32) => new KeyDecoder(new ConfigService(validateCon
 
 /** The decoded text must parse without a passphrase and be the same key pair. */
 function expectSameKeyUnencrypted(decoded: string, publicKeyBase64: string): void {
-  const parsed = utils.parseKey(decoded);
+  const parsed = ssh2.utils.parseKey(decoded);
   if (parsed instanceof Error) throw parsed;
   expect(parsed.isPrivateKey()).toBe(true);
   expect(parsed.getPublicSSH().toString('base64')).toBe(publicKeyBase64);

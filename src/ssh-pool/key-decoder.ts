@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHmac, createPrivateKey, randomBytes } from 'node:crypto';
-import { utils } from 'ssh2';
+// Default import: Node's ESM loader sees only some of ssh2's CommonJS exports by name (not `utils`).
+import ssh2 from 'ssh2';
 import type { AppConfig } from '../config/configuration.js';
 import { parseKeyInWorker, type WorkerOutcome } from './key-decode-worker.js';
 import { inspectPrivateKey, opensshEd25519, type KeyInspection } from './private-key-format.js';
@@ -112,7 +113,7 @@ function reencode(outcome: Extract<WorkerOutcome, { ok: true }>): string {
     const jwk = createPrivateKey(outcome.privatePem).export({ format: 'jwk' });
     text = opensshEd25519(Buffer.from(jwk.d ?? '', 'base64url'), Buffer.from(jwk.x ?? '', 'base64url'), outcome.comment);
   }
-  const again = utils.parseKey(text);
+  const again = ssh2.utils.parseKey(text);
   if (again instanceof Error || !again.isPrivateKey() || !again.getPublicSSH().equals(publicSsh)) {
     throw new SshKeyInvalidError('unsupported', `keys of type ${outcome.type} are not supported`);
   }
