@@ -6,7 +6,7 @@ import type { HostKeyStore } from './host-key-store.js';
 import { verifyHostKey } from './host-key-verifier.js';
 import type { KeyDecoder } from './key-decoder.js';
 import type { PoolCounters } from './pool-counters.js';
-import type { SshConnection, SshConnector } from './ssh-connector.js';
+import type { ConnectAuth, SshConnection, SshConnector } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshAuth, SshTarget } from './ssh-pool.types.js';
 import type { TargetPolicy } from './target-policy.js';
@@ -70,7 +70,7 @@ export class PoolDialer {
   }
 
   /** @throws SshKeyInvalidError */
-  private async decodedAuth(auth: SshAuth): Promise<SshAuth> {
+  private async decodedAuth(auth: SshAuth): Promise<ConnectAuth> {
     if (auth.type === 'PASSWORD') return auth;
     try {
       return { type: 'KEY_FILE', privateKey: await this.deps.keys.decode(auth.privateKey, auth.passphrase) };
