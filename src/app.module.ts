@@ -6,6 +6,7 @@ import { CommonModule } from './common/common.module.js';
 import { validateConfig } from './config/configuration.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { HostKeyEntity } from './servers/host-key.entity.js';
 import { ServersModule } from './servers/servers.module.js';
 import { TypeOrmHostKeyStore } from './servers/typeorm-host-key.store.js';
@@ -22,6 +23,7 @@ import { StatusModule } from './status/status.module.js';
     ServersModule,
     StatusModule,
     HealthModule,
+    MetricsModule,
   ],
 })
 export class AppModule {}

@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { configureApp, HTTP_APP_OPTIONS } from './app.setup.js';
 import type { AppConfig } from './config/configuration.js';
 import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
 
@@ -20,8 +21,7 @@ async function bootstrap(): Promise<void> {
   // Validate before Nest starts so that a bad environment is one clear message, not a stack trace.
   const env = validateEnvironment(process.env);
   const logger = new ConsoleLogger({ json: true, logLevels: LEVELS[env.LOG_LEVEL] });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
-  app.disable('x-powered-by');
+  const app = configureApp(await NestFactory.create<NestExpressApplication>(AppModule, { ...HTTP_APP_OPTIONS, logger }));
   // SIGTERM/SIGINT run the lifecycle hooks (the pool drains), then exit 0 as the contract requires;
   // without useProcessExit Nest re-raises the signal and the process ends with 143.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

@@ -52,11 +52,22 @@ export const Optional = (): PropertyDecorator => ValidateIf((_object, value) => 
 /** May be omitted, or `null` to clear it. */
 export const Nullable = (): PropertyDecorator => IsOptional();
 
-const text = (min: number, max: number) => [IsString(), Length(min, max)];
+/**
+ * No NUL character: PostgreSQL cannot store one in text (the insert fails) while SQLite stores it,
+ * and no host name, path, user, key or description needs one.
+ */
+export const NoNul = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'noNul',
+    validator: { validate: (value) => typeof value !== 'string' || !value.includes('\0'), defaultMessage: () => '$property must not contain NUL characters' },
+  });
+
+/** Every text field: a string of a bounded length without NUL. */
+const text = (min: number, max: number) => [IsString(), Length(min, max), NoNul()];
 
 export const NameField = () =>
   applyDecorators(...text(1, LIMITS.name), Matches(NAME, { message: '$property may hold letters, digits, space, ".", "_" and "-"' }));
-export const HostField = () => applyDecorators(IsString(), IsHostAddress());
+export const HostField = () => applyDecorators(...text(1, LIMITS.host), IsHostAddress());
 export const PortField = () => applyDecorators(IsInt(), Min(1), Max(65535));
 export const UserField = () =>
   applyDecorators(...text(1, LIMITS.user), Matches(POSIX_USER, { message: '$property must be a POSIX user name' }));
@@ -70,5 +81,5 @@ export const AbsolutePathField = () =>
     Matches(SAFE_ABSOLUTE_PATH, { message: '$property must be an absolute path of letters, digits, ".", "_", "-" and "/"' }),
   );
 export const FingerprintField = () =>
-  applyDecorators(IsString(), Matches(FINGERPRINT, { message: '$property must be an OpenSSH SHA256:… fingerprint' }));
+  applyDecorators(...text(1, 64), Matches(FINGERPRINT, { message: '$property must be an OpenSSH SHA256:… fingerprint' }));
 export const DescriptionField = () => applyDecorators(...text(0, LIMITS.description));

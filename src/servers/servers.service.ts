@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
-import type { ExecResult } from '../ssh-pool/ssh-pool.types.js';
+import type { ExecResult, SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { CredentialsCipher } from './credentials-cipher.js';
 import { applyAuthPlan, planAuth } from './server-auth.js';
 import { ServerEntity } from './server.entity.js';
@@ -83,6 +83,11 @@ export class ServersService {
     await this.servers.delete({ id });
     this.logger.log(`Server deleted: ${server.name} (${id})`);
     await this.detach(id);
+  }
+
+  /** The server's SSH coordinates with its secrets, for the pool. @throws ServerError SERVER_NOT_FOUND and as SshTargetFactory.build */
+  async targetFor(id: string): Promise<SshTarget> {
+    return this.targets.build(await this.get(id));
   }
 
   /** @throws ServerError SERVER_NOT_FOUND, SSH_KEY_INVALID, CREDENTIALS_UNREADABLE; SshPoolError */

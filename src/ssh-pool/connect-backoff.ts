@@ -67,6 +67,12 @@ export class ConnectBackoff {
     return (this.hosts.get(hostId)?.until ?? 0) > now;
   }
 
+  hostsDown(now: number): number {
+    let down = 0;
+    for (const state of this.hosts.values()) if (state.until > now) down++;
+    return down;
+  }
+
   /** Full jitter over an exponentially growing window: between half and all of it. */
   private jittered(step: number): number {
     const window = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** step);

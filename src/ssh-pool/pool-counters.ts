@@ -1,4 +1,6 @@
+import { NO_POOL_OBSERVER, type PoolObserver } from './pool-observer.js';
 import type { PooledConnection } from './pooled-connection.js';
+import type { SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { EvictionReason, PoolStats } from './ssh-pool.types.js';
 
 /** Monotonic counters since start; the snapshot fields are computed from live connections. */
@@ -10,6 +12,20 @@ export class PoolCounters {
   refusals = 0;
   commands = 0;
   readonly evictions: Record<EvictionReason, number> = { idle: 0, lifetime: 0, dead: 0, removed: 0, closed: 0, shutdown: 0 };
+  observer: PoolObserver = NO_POOL_OBSERVER;
+
+  /** A connect attempt that began at `startedAt` (performance.now()) ended, failing with `failure`. */
+  recordConnect(startedAt: number, failure?: SshPoolErrorCode): void {
+    if (failure) this.connectFailures++;
+    else this.connects++;
+    this.observer.connectFinished(secondsSince(startedAt), failure);
+  }
+
+  /** An exec call that began at `startedAt` ended; only successful ones count as commands. */
+  recordExec(startedAt: number, failure?: SshPoolErrorCode | 'error'): void {
+    if (!failure) this.commands++;
+    this.observer.execFinished(secondsSince(startedAt), failure);
+  }
 
   snapshot(
     connections: PooledConnection[],
@@ -38,3 +54,5 @@ export class PoolCounters {
     };
   }
 }
+
+const secondsSince = (startedAt: number): number => (performance.now() - startedAt) / 1000;

@@ -40,6 +40,7 @@ export class PoolDialer {
   async dial(target: SshTarget, key: ConnectionKey): Promise<SshConnection> {
     const auth = await this.decodedAuth(target.auth);
     const pin = { host: key.host, port: key.port, pinned: target.hostKeyFingerprint };
+    const started = performance.now();
     try {
       const address = await this.deps.targets.resolve(target.host, key.hostId);
       const connection = await this.deps.connector.connect({
@@ -53,7 +54,7 @@ export class PoolDialer {
         keepaliveCountMax: this.ssh.keepaliveCountMax,
         verifyHostKey: (blob) => verifyHostKey(this.deps.hostKeys, this.ssh.hostKeyPolicy, pin, blob, new Date()),
       });
-      this.counters.connects++;
+      this.counters.recordConnect(started);
       this.backoff.recordSuccess(key);
       this.logger.log(`Created new SSH connection: ${key}`);
       return connection;
@@ -63,7 +64,7 @@ export class PoolDialer {
         throw error;
       }
       const failure = this.publicFailure(error, key);
-      this.counters.connectFailures++;
+      this.counters.recordConnect(started, failure.code);
       this.backoff.recordFailure(key, failure, Date.now());
       throw failure;
     }

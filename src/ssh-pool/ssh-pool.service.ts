@@ -10,11 +10,22 @@ import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
 import { KeyDecoder } from './key-decoder.js';
 import { PoolCounters } from './pool-counters.js';
 import { PoolDialer } from './pool-dialer.js';
+import type { PoolObserver } from './pool-observer.js';
 import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
-import type { PooledConnection } from './pooled-connection.js';
+import { PooledConnection } from './pooled-connection.js';
+import { retireEach } from './retire.js';
 import { SshConnector } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
-import type { ConnectionInfo, EvictionReason, ExecOptions, ExecResult, PoolStats, SshTarget } from './ssh-pool.types.js';
+import type {
+  ClosedConnections,
+  ConnectionInfo,
+  EvictionReason,
+  ExecOptions,
+  ExecResult,
+  PoolStats,
+  SshTarget,
+  TargetConnections,
+} from './ssh-pool.types.js';
 import { TargetPolicy } from './target-policy.js';
 
 const CLEANUP_INTERVAL_NAME = 'ssh-pool-cleanup';
@@ -88,9 +99,12 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       const output = this.pool.enabled
         ? await this.execPooled(target, command, controller.signal)
         : await this.execUnpooled(target, command, controller.signal);
-      this.counters.commands++;
+      this.counters.recordExec(started);
       const { exitCode, signal, stdout, stderr, truncated } = output;
       return { exitCode, signal, stdout, stderr, truncated, durationMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      this.counters.recordExec(started, error instanceof SshPoolError ? error.code : 'error');
+      throw error;
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(controller);
@@ -109,13 +123,23 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     });
   }
 
+  /** Hosts (host:port) currently failing fast with SSH_HOST_DOWN. */
+  countHostsDown(): number {
+    return this.backoff.hostsDown(Date.now());
+  }
+
+  /** Hands the pool's timings (connect, exec) to `observer`, e.g. the Prometheus metrics. */
+  setObserver(observer: PoolObserver): void {
+    this.counters.observer = observer;
+  }
+
   getConnections(): ConnectionInfo[] {
     const now = Date.now();
     return this.allConnections().map((c) => c.info(now));
   }
 
   /** The connections that `target` shares (same key), and whether its host is backing off. */
-  getConnectionsFor(target: SshTarget): { key: string; hostDown: boolean; connections: ConnectionInfo[] } {
+  getConnectionsFor(target: SshTarget): TargetConnections {
     const key = ConnectionKey.of(target, this.hasher);
     const now = Date.now();
     const connections = this.groups.get(key.id)?.connections ?? [];
@@ -130,36 +154,43 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     }
   }
 
-  /** Closes every connection the server has used (after their running commands). @returns how many. */
-  async removeServerConnections(serverId: string): Promise<number> {
-    const matches = this.connectionsOf(serverId);
-    for (const [group, connection] of matches) group.retire(connection, 'removed');
-    return matches.length;
+  /**
+   * Closes the connections the server has used and, given its target, those of its key (which it
+   * would use next); busy ones take no new command and close when their running ones end.
+   */
+  async removeServerConnections(serverId: string, target?: SshTarget): Promise<ClosedConnections> {
+    const used = this.connectionsOf(serverId);
+    const group = target && this.groups.get(ConnectionKey.of(target, this.hasher).id);
+    const sameKey = group ? group.connections.filter((c) => !used.some(([, u]) => u === c)).map((c) => [group, c] as const) : [];
+    return retireEach([...used, ...sameKey], 'removed');
   }
 
-  /** Closes every pooled connection once its running commands end. @returns how many. */
-  async closeAll(reason: EvictionReason = 'closed'): Promise<number> {
-    let closed = 0;
-    for (const group of this.groups.values()) {
-      for (const connection of [...group.connections]) {
-        group.retire(connection, reason);
-        closed++;
-      }
-    }
-    return closed;
+  /** Closes every pooled connection; busy ones take no new command and close when their running ones end. */
+  async closeAll(reason: EvictionReason = 'closed'): Promise<ClosedConnections> {
+    return retireEach([...this.groups.values()].flatMap((g) => g.connections.map((c) => [g, c] as const)), reason);
   }
 
   /**
-   * Forgets the target's backoff state, retires its connections and opens a fresh one.
+   * Forgets the target's backoff state and opens a fresh connection; the key's older connections
+   * then retire (after their running commands). On failure they stay in service.
+   * With the pool disabled it only proves that a connection can be made, and closes it.
    * @throws SshPoolError as `exec` does for connecting
    */
   async reconnect(target: SshTarget): Promise<ConnectionInfo> {
     this.assertAccepting();
+    const key = ConnectionKey.of(target, this.hasher);
+    this.backoff.clear(key);
+    if (!this.pool.enabled) {
+      const probe = new PooledConnection(key, await this.dialer.dial(target, key), Date.now(), 0);
+      probe.connection.close();
+      probe.alive = false;
+      return probe.info(Date.now());
+    }
     const group = this.groupFor(target);
-    this.backoff.clear(group.key);
-    for (const connection of [...group.connections]) group.retire(connection, 'removed');
+    const stale = [...group.connections];
     const fresh = await group.connectNow();
     if (target.serverId) fresh.serverIds.add(target.serverId);
+    for (const connection of stale) group.retire(connection, 'removed');
     return fresh.info(Date.now());
   }
 

@@ -72,3 +72,16 @@ export interface ConnectionInfo {
   commandsRun: number;
   serverIds: string[];
 }
+
+/** A target's key (display form), its connections, and whether its host is backing off. */
+export interface TargetConnections {
+  key: string;
+  hostDown: boolean;
+  connections: ConnectionInfo[];
+}
+
+/** What a close took out of service: `closed` connections, of which `retiring` still run commands. */
+export interface ClosedConnections {
+  closed: number;
+  retiring: number;
+}

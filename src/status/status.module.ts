@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ServersModule } from '../servers/servers.module.js';
+import { PoolController } from './pool.controller.js';
 import { StatusController } from './status.controller.js';
 
 /** Server status and the pool's own endpoints; the pool comes from the global SshPoolModule. */
-@Module({ controllers: [StatusController] })
+@Module({ imports: [ServersModule], controllers: [StatusController, PoolController] })
 export class StatusModule {}

@@ -1,17 +1,19 @@
 // Boots the real AppModule over HTTP for e2e specs, with an environment of the spec's choosing.
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
+import { configureApp, HTTP_APP_OPTIONS } from '../../src/app.setup.js';
 import { validateConfig } from '../../src/config/configuration.js';
 import { scratchDir } from './databases.js';
 
 export const TEST_TOKEN = 'e2e-token-0123456789abcdef';
 
 export interface TestApp {
-  app: INestApplication;
+  app: NestExpressApplication;
   /** Unauthenticated client. */
   http: request.Agent;
   /** `Authorization: Bearer <TEST_TOKEN>` on every request. */
@@ -29,7 +31,7 @@ export async function createTestApp(env: Record<string, string>, options: { logg
     .overrideProvider(ConfigService)
     .useValue(new ConfigService(config))
     .compile();
-  const app = moduleRef.createNestApplication({ logger: options.logger ?? ['error'] });
+  const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ ...HTTP_APP_OPTIONS, logger: options.logger ?? ['error'] }));
   await app.init();
   const server = app.getHttpServer() as Server;
   return {
