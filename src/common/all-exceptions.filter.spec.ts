@@ -71,6 +71,8 @@ describe('AllExceptionsFilter', () => {
     [SshPoolErrorCode.EXEC_TIMEOUT]: 504,
     [SshPoolErrorCode.HOST_DOWN]: 503,
     [SshPoolErrorCode.SHUTTING_DOWN]: 503,
+    [SshPoolErrorCode.KEY_INVALID]: 422,
+    [SshPoolErrorCode.TARGET_FORBIDDEN]: 403,
   };
   it.each(Object.values(SshPoolErrorCode))('maps pool error %s to its contract status', (code) => {
     const res = run(new SshPoolError(code, 'cs2@10.0.0.5:22 failed', { host: '10.0.0.5' }), { 'x-request-id': 'req-1' });
@@ -82,7 +84,7 @@ describe('AllExceptionsFilter', () => {
   const serverStatus: Record<ServerErrorCode, number> = {
     [ServerErrorCode.NOT_FOUND]: 404,
     [ServerErrorCode.NAME_TAKEN]: 409,
-    [ServerErrorCode.KEY_FILE_UNREADABLE]: 422,
+    [ServerErrorCode.KEY_INVALID]: 422,
     [ServerErrorCode.CREDENTIALS_UNREADABLE]: 500,
   };
   it.each(Object.values(ServerErrorCode))('maps server error %s to its status', (code) => {

@@ -16,6 +16,10 @@ export function poolErrorStatus(code: SshPoolErrorCode): HttpStatus {
     case SshPoolErrorCode.HOST_DOWN:
     case SshPoolErrorCode.SHUTTING_DOWN:
       return HttpStatus.SERVICE_UNAVAILABLE;
+    case SshPoolErrorCode.KEY_INVALID:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case SshPoolErrorCode.TARGET_FORBIDDEN:
+      return HttpStatus.FORBIDDEN;
     default:
       return assertNever(code);
   }
@@ -27,7 +31,7 @@ export function serverErrorStatus(code: ServerErrorCode): HttpStatus {
       return HttpStatus.NOT_FOUND;
     case ServerErrorCode.NAME_TAKEN:
       return HttpStatus.CONFLICT;
-    case ServerErrorCode.KEY_FILE_UNREADABLE:
+    case ServerErrorCode.KEY_INVALID:
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case ServerErrorCode.CREDENTIALS_UNREADABLE:
       return HttpStatus.INTERNAL_SERVER_ERROR;

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { type Cidr, parseCidrList } from './cidr-list.js';
 import { EnvironmentVariables, validateEnvironment } from './environment.js';
 
 /** The typed configuration every module reads through `ConfigService<AppConfig, true>`. */
@@ -30,6 +32,12 @@ export interface SshConfig {
   keepaliveCountMax: number;
   maxOutputBytes: number;
   hostKeyPolicy: EnvironmentVariables['HOST_KEY_POLICY'];
+  /** Absolute; the only directory `sshKeyPath` may point into (after resolving links). */
+  keyDir: string;
+  /** Encrypted keys whose bcrypt KDF asks for more rounds are refused (the cost is the key author's choice). */
+  maxKdfRounds: number;
+  /** Addresses a server's host may resolve to: `allow` null means any; `deny` wins over `allow`. */
+  targets: { allow: Cidr[] | null; deny: Cidr[] };
 }
 
 export interface StatusConfig {
@@ -65,6 +73,10 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
       keepaliveCountMax: env.SSH_KEEPALIVE_COUNT_MAX,
       maxOutputBytes: env.SSH_MAX_OUTPUT_BYTES,
       hostKeyPolicy: env.HOST_KEY_POLICY,
+      keyDir: resolve(env.SSH_KEY_DIR ?? resolve(env.DATA_DIR, 'keys')),
+      maxKdfRounds: env.SSH_KEY_MAX_KDF_ROUNDS,
+      // Both lists passed validation, so parsing cannot fail here.
+      targets: { allow: env.SSH_TARGET_ALLOW ? parseCidrList(env.SSH_TARGET_ALLOW) : null, deny: parseCidrList(env.SSH_TARGET_DENY) ?? [] },
     },
     status: {
       cacheMs: env.STATUS_CACHE_MS,

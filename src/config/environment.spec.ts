@@ -24,6 +24,19 @@ describe('validateConfig', () => {
     });
   });
 
+  it('defaults the key directory under DATA_DIR, the KDF cap, and a deny list of link-local only', () => {
+    const { ssh } = validateConfig({ DATA_DIR: '/var/lib/cs2' });
+    expect({ keyDir: ssh.keyDir, maxKdfRounds: ssh.maxKdfRounds, targets: ssh.targets }).toEqual({
+      keyDir: '/var/lib/cs2/keys',
+      maxKdfRounds: 100,
+      targets: { allow: null, deny: [{ address: '169.254.0.0', prefix: 16, family: 'ipv4' }] },
+    });
+    expect(validateConfig({ SSH_KEY_DIR: '/etc/cs2/keys', SSH_TARGET_ALLOW: '10.0.0.0/8,2001:db8::1' }).ssh).toMatchObject({
+      keyDir: '/etc/cs2/keys',
+      targets: { allow: [{ address: '10.0.0.0', prefix: 8, family: 'ipv4' }, { address: '2001:db8::1', prefix: 128, family: 'ipv6' }] },
+    });
+  });
+
   it('names every bad variable in one message', () => {
     const bad = () => validateConfig({ PORT: 'eighty', SSH_POOL_ENABLED: 'yes', HOST_KEY_POLICY: 'trust-me', POOL_MAX_CHANNELS_PER_CONNECTION: '11' });
     expect(bad).toThrow(/PORT[\s\S]*SSH_POOL_ENABLED[\s\S]*POOL_MAX_CHANNELS_PER_CONNECTION[\s\S]*HOST_KEY_POLICY/);

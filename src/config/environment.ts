@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { isCidrList } from './cidr-list.js';
 import {
   IsBoolean,
   IsIn,
@@ -9,6 +10,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 
@@ -19,6 +21,9 @@ const toBool = ({ value }: { value: unknown }) =>
 
 export const HOST_KEY_POLICIES = ['accept-new', 'strict', 'off'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+
+const IsCidrList = () =>
+  ValidateBy({ name: 'isCidrList', validator: { validate: isCidrList, defaultMessage: () => '$property must be a comma-separated list of CIDRs (10.0.0.0/8, fd00::/8)' } });
 
 /** The service's environment, as strings arrive from the process; `validateEnvironment` checks it. */
 export class EnvironmentVariables {
@@ -42,6 +47,11 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_KEEPALIVE_INTERVAL_MS = 15000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) SSH_KEEPALIVE_COUNT_MAX = 3;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) SSH_MAX_OUTPUT_BYTES = 1024 * 1024;
+  @IsOptional() @IsString() @MinLength(1) SSH_KEY_DIR?: string;
+  /** ssh-keygen's default is 16 and common hardening advice is 100; each round costs ~10 ms of CPU. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000) SSH_KEY_MAX_KDF_ROUNDS = 100;
+  @IsOptional() @IsCidrList() SSH_TARGET_ALLOW?: string;
+  @IsOptional() @IsCidrList() SSH_TARGET_DENY = '169.254.0.0/16';
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) STATUS_CACHE_MS = 2000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) STATUS_PROBE_CONCURRENCY = 8;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) STATUS_PROBE_TIMEOUT_MS = 5000;

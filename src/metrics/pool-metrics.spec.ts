@@ -58,7 +58,7 @@ describe('pool metrics (fake connector)', () => {
     await pool.exec(target, 'echo warm');
     const running = pool.exec(target, 'sleep 200');
     await eventually('the command to hold a channel', () => pool.getStats().channels_in_use === 1);
-    expect(await pool.closeAll()).toBe(1);
+    expect(await pool.closeAll()).toEqual({ closed: 1, retiring: 1 });
     const during = await scrape();
     expect(['idle', 'busy', 'retiring'].map((state) => sampleValue(during, `${P}connections`, { state }))).toEqual([0, 0, 1]);
     expect(sampleValue(during, `${P}evictions_total`, { reason: 'closed' })).toBe(0);

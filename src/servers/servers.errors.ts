@@ -2,8 +2,11 @@
 export enum ServerErrorCode {
   NOT_FOUND = 'SERVER_NOT_FOUND',
   NAME_TAKEN = 'SERVER_NAME_TAKEN',
-  /** The record's `sshKeyPath` cannot be read by the service (missing, not a file, too large, no access). */
-  KEY_FILE_UNREADABLE = 'SSH_KEY_FILE_UNREADABLE',
+  /**
+   * The record's `sshKeyPath` cannot be used (missing, outside SSH_KEY_DIR, not a file, too large, no
+   * access): one code and one message for all, so that answers reveal nothing about the file system.
+   */
+  KEY_INVALID = 'SSH_KEY_INVALID',
   /** A stored secret does not decrypt: CREDENTIALS_KEY differs from the one it was written with. */
   CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
 }

@@ -8,6 +8,7 @@ import type { ExecResult, SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { CredentialsCipher } from './credentials-cipher.js';
 import { applyAuthPlan, planAuth } from './server-auth.js';
 import { ServerEntity } from './server.entity.js';
+import { ServerInputChecks } from './server-input-checks.js';
 import type { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers.dto.js';
 import { ServerError, ServerErrorCode } from './servers.errors.js';
 import { SshTargetFactory } from './ssh-target.factory.js';
@@ -37,6 +38,7 @@ export class ServersService {
     private readonly cipher: CredentialsCipher,
     private readonly targets: SshTargetFactory,
     private readonly pool: SshPoolService,
+    private readonly checks: ServerInputChecks,
   ) {}
 
   list(): Promise<ServerEntity[]> {
@@ -65,9 +67,10 @@ export class ServersService {
     return server;
   }
 
-  /** @throws RequestValidationError, ServerError SERVER_NAME_TAKEN */
+  /** @throws RequestValidationError (also for a key that does not decode, a path outside SSH_KEY_DIR, a forbidden host), ServerError SERVER_NAME_TAKEN */
   async create(dto: CreateServerDto): Promise<ServerEntity> {
     const plan = planAuth(null, dto);
+    await this.checks.check(null, dto, plan);
     const server = this.servers.create({ id: randomUUID(), sshPort: 22, gamePort: 27015, description: null, hostKeyFingerprint: null });
     this.assignPlainFields(server, dto);
     applyAuthPlan(server, plan, this.cipher);
@@ -81,6 +84,7 @@ export class ServersService {
     const server = await this.get(id);
     const before = connectionSignature(server);
     const plan = planAuth(server, dto);
+    await this.checks.check(server, dto, plan);
     this.assignPlainFields(server, dto);
     applyAuthPlan(server, plan, this.cipher);
     const saved = await this.save(server);
@@ -104,7 +108,7 @@ export class ServersService {
     return this.targets.build(await this.get(id));
   }
 
-  /** @throws ServerError SERVER_NOT_FOUND, SSH_KEY_FILE_UNREADABLE, CREDENTIALS_UNREADABLE; SshPoolError */
+  /** @throws ServerError SERVER_NOT_FOUND, SSH_KEY_INVALID, CREDENTIALS_UNREADABLE; SshPoolError */
   async exec(id: string, dto: ExecCommandDto): Promise<ExecResult> {
     const target = await this.targets.build(await this.get(id));
     const result = await this.pool.exec(target, dto.command, { timeoutMs: dto.timeoutMs });

@@ -5,11 +5,17 @@ import type { HostKeyVerdict } from './host-key-verifier.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshAuth } from './ssh-pool.types.js';
 
+/** Credentials as the connector takes them: a key already decoded (KeyDecoder), so never a passphrase. */
+export type ConnectAuth = Extract<SshAuth, { type: 'PASSWORD' }> | { type: 'KEY_FILE'; privateKey: string };
+
 export interface ConnectParams {
+  /** As configured: named in errors. */
   host: string;
+  /** The address to connect to, already checked against the target policy; `host` when absent. */
+  address?: string;
   port: number;
   username: string;
-  auth: SshAuth;
+  auth: ConnectAuth;
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
@@ -72,7 +78,7 @@ export class SshConnector {
         resolve(new Ssh2Connection(client));
       });
       const config: ConnectConfig = {
-        host: params.host,
+        host: params.address ?? params.host,
         port: params.port,
         username: params.username,
         readyTimeout: params.readyTimeoutMs,
@@ -95,10 +101,9 @@ export class SshConnector {
   }
 }
 
-function authConfig(auth: SshAuth): Partial<ConnectConfig> {
-  return auth.type === 'PASSWORD'
-    ? { password: auth.password, tryKeyboard: false }
-    : { privateKey: auth.privateKey, passphrase: auth.passphrase };
+/** No passphrase ever reaches ssh2: it would run bcrypt-pbkdf on the event loop inside connect(). */
+function authConfig(auth: ConnectAuth): Partial<ConnectConfig> {
+  return auth.type === 'PASSWORD' ? { password: auth.password, tryKeyboard: false } : { privateKey: auth.privateKey };
 }
 
 function toConnectError(

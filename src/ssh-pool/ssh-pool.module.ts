@@ -1,9 +1,13 @@
 import { Module, type DynamicModule, type ModuleMetadata, type Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import type { AppConfig } from '../config/configuration.js';
 import { HOST_KEY_STORE, InMemoryHostKeyStore, type HostKeyStore } from './host-key-store.js';
+import { KeyDecoder } from './key-decoder.js';
 import { SshConnector } from './ssh-connector.js';
 import { SshPoolHealthIndicator } from './ssh-pool.health.js';
 import { SshPoolService } from './ssh-pool.service.js';
+import { TargetPolicy } from './target-policy.js';
 
 export interface SshPoolModuleOptions {
   /** Modules the host-key store needs (e.g. TypeOrmModule.forFeature). */
@@ -24,9 +28,16 @@ export class SshPoolModule {
         SshConnector,
         SshPoolService,
         SshPoolHealthIndicator,
+        KeyDecoder,
+        {
+          provide: TargetPolicy,
+          useFactory: (config: ConfigService<AppConfig, true>) => new TargetPolicy(config.get('ssh', { infer: true }).targets),
+          inject: [ConfigService],
+        },
         { provide: HOST_KEY_STORE, useClass: options.hostKeyStore ?? InMemoryHostKeyStore },
       ],
-      exports: [SshPoolService, SshPoolHealthIndicator],
+      // KeyDecoder and TargetPolicy let the registry refuse a bad key or a forbidden address at create/patch.
+      exports: [SshPoolService, SshPoolHealthIndicator, KeyDecoder, TargetPolicy],
     };
   }
 }

@@ -7,6 +7,7 @@ import { ConnectionGroup } from './connection-group.js';
 import { ConnectionKey, SecretHasher } from './connection-key.js';
 import { collectOutput, type CommandOutput } from './exec-runner.js';
 import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
+import { KeyDecoder } from './key-decoder.js';
 import { PoolCounters } from './pool-counters.js';
 import { PoolDialer } from './pool-dialer.js';
 import type { PoolObserver } from './pool-observer.js';
@@ -25,6 +26,7 @@ import type {
   SshTarget,
   TargetConnections,
 } from './ssh-pool.types.js';
+import { TargetPolicy } from './target-policy.js';
 
 const CLEANUP_INTERVAL_NAME = 'ssh-pool-cleanup';
 
@@ -51,10 +53,12 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     connector: SshConnector,
     @Inject(HOST_KEY_STORE) hostKeys: HostKeyStore,
     private readonly scheduler: SchedulerRegistry,
+    keys: KeyDecoder,
+    targets: TargetPolicy,
   ) {
     this.pool = config.get('pool', { infer: true });
     this.ssh = config.get('ssh', { infer: true });
-    this.dialer = new PoolDialer(connector, hostKeys, this.ssh, this.backoff, this.counters, this.logger);
+    this.dialer = new PoolDialer({ connector, hostKeys, keys, targets }, this.ssh, this.backoff, this.counters, this.logger);
   }
 
   onModuleInit(): void {
@@ -78,7 +82,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
    * Runs `command` on the target's host through its pooled connection.
    * A non-zero exit is a result, not an error.
    * @throws SshPoolError EXEC_TIMEOUT (remote command killed), SSH_AUTH_FAILED, SSH_UNREACHABLE,
-   *   SSH_HOST_KEY_MISMATCH, SSH_CONNECT_TIMEOUT, SSH_HOST_DOWN, SSH_CHANNEL_FAILED, POOL_SHUTTING_DOWN
+   *   SSH_HOST_KEY_MISMATCH, SSH_CONNECT_TIMEOUT, SSH_HOST_DOWN, SSH_CHANNEL_FAILED, POOL_SHUTTING_DOWN,
+   *   SSH_KEY_INVALID, SSH_TARGET_FORBIDDEN
    */
   async exec(target: SshTarget, command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.assertAccepting();

@@ -125,7 +125,7 @@ describe('GET /metrics (Prometheus) against real sshd', () => {
     const id = await createServer();
     await exec(id, 'true').expect(200);
     const before = await scrape();
-    const closed = await pool.closeAll();
+    const { closed } = await pool.closeAll();
     expect(closed).toBeGreaterThanOrEqual(1);
     // A connection whose last channel close the server has not confirmed yet closes a moment later.
     await eventually('retired connections to close', () => pool.getStats().total_connections === 0);

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CapturingLogger, createTestApp, errorBody, serverBody, type TestApp } from '../support/app.js';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASE_KINDS, scratchDir, type TestDatabase } from '../support/databases.js';
+import { generateKey } from '../support/keys.js';
 
 const PASSWORD = 'pw-Secret-7f3a9c-do-not-leak';
 const PASSPHRASE = 'phrase-Secret-51be0d-do-not-leak';
-const KEY_BODY = 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUSecretKeyMaterial9d2e41';
-const PRIVATE_KEY = `-----BEGIN OPENSSH PRIVATE KEY-----\n${KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----\n`;
+// Inline keys are decoded at create: a real one, passphrase-protected. Its middle line stands for its material.
+const PRIVATE_KEY = generateKey(scratchDir('crud-keys'), 'id_ed25519', { passphrase: PASSPHRASE }).privateKey;
+const KEY_BODY = PRIVATE_KEY.split('\n')[2];
 const SECRETS = [PASSWORD, PASSPHRASE, KEY_BODY];
 const FINGERPRINT = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
 
@@ -18,10 +21,11 @@ describe.each(DATABASE_KINDS)('servers CRUD over HTTP (%s)', (kind) => {
   let db: TestDatabase;
   let t: TestApp;
   const logs = new CapturingLogger();
+  const keyDir = scratchDir('key-dir');
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    t = await createTestApp({ DATABASE_URL: db.url }, { logger: logs });
+    t = await createTestApp({ DATABASE_URL: db.url, SSH_KEY_DIR: keyDir }, { logger: logs });
   });
   afterAll(async () => {
     await t?.close();
@@ -82,8 +86,9 @@ describe.each(DATABASE_KINDS)('servers CRUD over HTTP (%s)', (kind) => {
       .send({ authType: 'KEY_FILE', sshPrivateKey: PRIVATE_KEY, sshKeyPassphrase: PASSPHRASE })
       .expect(200);
     expect(toKey.body).toMatchObject({ authType: 'KEY_FILE', hasPassword: false, hasPrivateKey: true, hasKeyPassphrase: true, sshKeyPath: null });
-    const toPath = await t.api.patch(`/api/servers/${body.id}`).send({ sshKeyPath: '/keys/id_ed25519', sshKeyPassphrase: null }).expect(200);
-    expect(toPath.body).toMatchObject({ authType: 'KEY_FILE', hasPrivateKey: false, hasKeyPassphrase: false, sshKeyPath: '/keys/id_ed25519' });
+    const keyPath = join(keyDir, 'id_ed25519');
+    const toPath = await t.api.patch(`/api/servers/${body.id}`).send({ sshKeyPath: keyPath, sshKeyPassphrase: null }).expect(200);
+    expect(toPath.body).toMatchObject({ authType: 'KEY_FILE', hasPrivateKey: false, hasKeyPassphrase: false, sshKeyPath: keyPath });
     const refused = await t.api.patch(`/api/servers/${body.id}`).send({ authType: 'PASSWORD' }).expect(400);
     expect(refused.body).toMatchObject({ ...errorBody(400, 'VALIDATION_FAILED'), details: [{ field: 'sshPassword', messages: [expect.any(String)] }] });
     const back = await t.api.patch(`/api/servers/${body.id}`).send({ authType: 'PASSWORD', sshPassword: PASSWORD }).expect(200);

@@ -22,6 +22,7 @@ describe.each(DATABASE_KINDS)('POST /api/servers/:id/exec against real sshd (%s)
   let db: TestDatabase;
   let t: TestApp;
   let pool: SshPoolService;
+  const keyDir = scratchDir('key-dir');
 
   const createServer = async (overrides: Record<string, unknown> = {}): Promise<string> =>
     (await t.api.post('/api/servers').send(sshServerBody(sshd, user, overrides)).expect(201)).body.id;
@@ -31,7 +32,7 @@ describe.each(DATABASE_KINDS)('POST /api/servers/:id/exec against real sshd (%s)
     user = loadTestUser();
     db = await createTestDatabase(kind);
     sshd = await startSshd();
-    t = await createTestApp({ DATABASE_URL: db.url });
+    t = await createTestApp({ DATABASE_URL: db.url, SSH_KEY_DIR: keyDir });
     pool = t.app.get(SshPoolService);
   });
   afterAll(async () => {
@@ -48,7 +49,7 @@ describe.each(DATABASE_KINDS)('POST /api/servers/:id/exec against real sshd (%s)
   });
 
   it('authenticates with a key read from sshKeyPath and with an inline passphrase-protected key', async () => {
-    const keyPath = join(scratchDir('keys'), 'id_ed25519');
+    const keyPath = join(keyDir, 'id_ed25519');
     writeFileSync(keyPath, user.privateKey, { mode: 0o600 });
     const fromPath = await createServer({ authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: keyPath });
     const inline = await createServer({
@@ -63,9 +64,9 @@ describe.each(DATABASE_KINDS)('POST /api/servers/:id/exec against real sshd (%s)
 
   it('answers 422 for an unreadable sshKeyPath and 502 for a wrong password, without running anything', async () => {
     const sessions = sshd.sessionsStarted();
-    const missing = await createServer({ authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: '/nonexistent/id_ed25519' });
+    const missing = await createServer({ authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: join(keyDir, 'nonexistent') });
     const res = await exec(missing, 'true').expect(422);
-    expect(res.body).toEqual({ ...errorBody(422, 'SSH_KEY_FILE_UNREADABLE'), details: { path: '/nonexistent/id_ed25519' } });
+    expect(res.body).toEqual(errorBody(422, 'SSH_KEY_INVALID'));
     const wrong = await createServer({ sshPassword: 'not-the-password' });
     const refused = await exec(wrong, 'true').expect(502);
     expect(refused.body).toMatchObject(errorBody(502, 'SSH_AUTH_FAILED'));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, scratchDir, type TestDatabase } from '../support/databases.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
@@ -18,6 +19,7 @@ describe('GET /api/server-status against real sshd', () => {
   let hostB: SshdHost;
   let db: TestDatabase;
   let farm: FakeCs2Farm;
+  let keyDir: string;
   let t: TestApp;
   const ids: Record<string, string> = {};
   // Shared by both apps of this spec, so that the second one can read the stored passwords.
@@ -48,7 +50,8 @@ describe('GET /api/server-status against real sshd', () => {
     [hostA, hostB] = await Promise.all([startSshd({ address: '127.0.0.41' }), startSshd({ address: '127.0.0.42' })]);
     db = await createTestDatabase('sqlite');
     farm = new FakeCs2Farm(user.username);
-    t = await createTestApp({ DATABASE_URL: db.url, CREDENTIALS_KEY, STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: '1500' });
+    keyDir = scratchDir('keys');
+    t = await createTestApp({ DATABASE_URL: db.url, CREDENTIALS_KEY, SSH_KEY_DIR: keyDir, STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: '1500' });
     const d = (p: string) => farm.dir(p);
     // Host A.
     await addServer('a-run', hostA, d('a/cs2'), 27015);
@@ -62,7 +65,7 @@ describe('GET /api/server-status against real sshd', () => {
     await addServer('b-stopped', hostB, d('b/cs2-2'), 27016);
     await addServer('b-lgsm', hostB, d('b/lgsm'), 27017); // started as ./cs2 from its bin directory, as LinuxGSM does
     // Its key file cannot be read: it alone answers with that, its host's other servers are probed.
-    await addServer('b-nokey', hostB, d('b/cs2'), 27015, { authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: '/nonexistent/id_ed25519' });
+    await addServer('b-nokey', hostB, d('b/cs2'), 27015, { authType: 'KEY_FILE', sshPassword: undefined, sshKeyPath: join(keyDir, 'missing') });
     // A host where nothing listens.
     const nowhere = { host: '127.0.0.43', port: await freePort('127.0.0.43') };
     await addServer('c-unreachable', nowhere, d('c/cs2'), 27015);
@@ -103,7 +106,7 @@ describe('GET /api/server-status against real sshd', () => {
       [ids['b-run']]: running('b-run', fakes['b-run']),
       [ids['b-stopped']]: stopped('b-stopped'),
       [ids['b-lgsm']]: running('b-lgsm', fakes['b-lgsm']),
-      [ids['b-nokey']]: { ...stopped('b-nokey'), reachable: false, error: 'SSH_KEY_FILE_UNREADABLE', latencyMs: 0 },
+      [ids['b-nokey']]: { ...stopped('b-nokey'), reachable: false, error: 'SSH_KEY_INVALID', latencyMs: 0 },
       [ids['c-unreachable']]: {
         serverId: ids['c-unreachable'],
         reachable: false,
@@ -197,7 +200,7 @@ describe('GET /api/server-status against real sshd', () => {
   });
 
   it('serves repeated polls from the cache for STATUS_CACHE_MS, saying how old the answer is', async () => {
-    const cached = await createTestApp({ DATABASE_URL: db.url, CREDENTIALS_KEY, STATUS_CACHE_MS: '60000' });
+    const cached = await createTestApp({ DATABASE_URL: db.url, CREDENTIALS_KEY, SSH_KEY_DIR: keyDir, STATUS_CACHE_MS: '60000' });
     try {
       const before = sessions();
       const first = await cached.api.get('/api/server-status').expect(200);

@@ -6,6 +6,10 @@ import { validateConfig } from '../../src/config/configuration.js';
 import { SshConnector } from '../../src/ssh-pool/ssh-connector.js';
 import { SshPoolModule } from '../../src/ssh-pool/ssh-pool.module.js';
 import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { TargetPolicy } from '../../src/ssh-pool/target-policy.js';
+
+/** Fake hosts ('game-host') do not resolve: a fake connector gets a policy whose DNS answers TEST-NET-1. */
+const fakeDns = (env: Record<string, string>) => new TargetPolicy(validateConfig(env).ssh.targets, async () => ['192.0.2.10']);
 
 /**
  * Boots SshPoolModule alone with the given environment (only these variables; defaults otherwise),
@@ -19,7 +23,7 @@ export async function createPool(env: Record<string, string> = {}, connector?: o
       SshPoolModule.forRoot(),
     ],
   });
-  if (connector) builder = builder.overrideProvider(SshConnector).useValue(connector);
+  if (connector) builder = builder.overrideProvider(SshConnector).useValue(connector).overrideProvider(TargetPolicy).useValue(fakeDns(env));
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger });
   await app.init();
