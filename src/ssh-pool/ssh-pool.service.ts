@@ -238,6 +238,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
         maxConnections: this.pool.maxConnectionsPerKey,
         maxChannels: this.pool.maxChannelsPerConnection,
         maxLifetimeMs: this.pool.maxLifetimeMs,
+        // A peer that leaves a close unconfirmed as long as keepalive would take to call it dead.
+        closeBoundMs: this.ssh.keepaliveIntervalMs * this.ssh.keepaliveCountMax,
         connect: () => this.dialer.dial(target, key),
         admit: () => this.backoff.admit(key, Date.now()),
         evicted: (connection, reason) => this.onEvicted(connection, reason),
