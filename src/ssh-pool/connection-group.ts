@@ -1,30 +1,11 @@
+import type { GroupContext, Slot } from './connection-group.types.js';
 import type { ConnectionKey } from './connection-key.js';
 import { timeoutError } from './exec-runner.js';
 import { PooledConnection } from './pooled-connection.js';
-import type { SshConnection } from './ssh-connector.js';
 import { SshPoolError } from './ssh-pool.errors.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
-/** What a group needs from the pool: I/O, time, limits, and where to report events. */
-export interface GroupContext {
-  now(): number;
-  maxConnections: number;
-  maxChannels: number;
-  maxLifetimeMs: number;
-  /** How long the server may take to confirm a channel close before its connection is retired. */
-  closeBoundMs: number;
-  /** Opens a new authenticated connection for this key. @throws SshPoolError */
-  connect(): Promise<SshConnection>;
-  /** Throws when the key's host or credential is backing off. */
-  admit(): void;
-  evicted(connection: PooledConnection, reason: EvictionReason): void;
-}
-
-/** A reserved channel slot; `probe` when it is one above the connection's learned limit. */
-export interface Slot {
-  connection: PooledConnection;
-  probe: boolean;
-}
+export type { GroupContext, Slot } from './connection-group.types.js';
 
 interface Waiter {
   serverId?: string;
@@ -43,7 +24,7 @@ export class ConnectionGroup {
   readonly connections: PooledConnection[] = [];
   private readonly waiters: Waiter[] = [];
   private connecting = 0;
-  /** The lowest channel limit learned from this host's refusals; new connections start there. */
+  /** The channel limit learned from this key's refusals and confirmed tries; new connections start there. */
   private learnedLimit: number;
 
   constructor(
@@ -102,18 +83,12 @@ export class ConnectionGroup {
 
   /** The server accepted the slot's channel. */
   opened(slot: Slot): void {
-    const { connection } = slot;
-    connection.channelsOpen++;
-    connection.commandsRun++;
-    if (connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, connection.channelLimit);
+    if (slot.connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
   }
 
-  /** The server confirmed the channel's close: the slot is free, and reused a moment later (REOPEN_DELAY_MS). */
+  /** The server confirmed the channel's close: the slot is free, and handed out REOPEN_DELAY_MS later. */
   channelClosed(connection: PooledConnection, wasStuck: boolean): void {
-    connection.channelsOpen--;
-    if (wasStuck) connection.channelsStuck--;
-    connection.lastReleaseAt = this.ctx.now();
-    connection.cooling++;
+    connection.closed(this.ctx.now(), wasStuck);
     setTimeout(() => {
       connection.cooling--;
       this.pump();

@@ -45,14 +45,7 @@ export const EXIT_GRACE_MS = 250;
  * the caller never waits on a peer that may not answer.
  */
 export function collectOutput(channel: SshChannel, maxOutputBytes: number, abort: AbortSignal): Promise<CommandOutput> {
-  const stdout = new CappedBuffer(channel.stdout, maxOutputBytes);
-  const stderr = new CappedBuffer(channel.stderr, maxOutputBytes);
-  const output = (outcome: ChannelOutcome): CommandOutput => ({
-    ...outcome,
-    stdout: stdout.toString(),
-    stderr: stderr.toString(),
-    truncated: stdout.truncated || stderr.truncated,
-  });
+  const output = capture(channel, maxOutputBytes);
   return new Promise((resolve, reject) => {
     let settled = false;
     let grace: NodeJS.Timeout | undefined;
@@ -80,6 +73,13 @@ export function collectOutput(channel: SshChannel, maxOutputBytes: number, abort
       if (!settled) grace = setTimeout(afterGrace, EXIT_GRACE_MS, exit);
     });
   });
+}
+
+/** Starts keeping the channel's output; the returned function builds the result from an outcome. */
+function capture(channel: SshChannel, maxOutputBytes: number): (outcome: ChannelOutcome) => CommandOutput {
+  const stdout = new CappedBuffer(channel.stdout, maxOutputBytes);
+  const stderr = new CappedBuffer(channel.stderr, maxOutputBytes);
+  return (outcome) => ({ ...outcome, stdout: stdout.toString(), stderr: stderr.toString(), truncated: stdout.truncated || stderr.truncated });
 }
 
 /** The error a command's deadline produces, wherever it was (queued, connecting, running). */

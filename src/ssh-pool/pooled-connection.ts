@@ -69,10 +69,12 @@ export class PooledConnection {
   }
 
   /**
-   * The server accepted an open (counted in channelsOpen). Returns true when it confirmed a probed
+   * The server accepted an open. Returns true when it confirmed a probed
    * slot: sessions up to the raised limit are open at once, so the server allows that many.
    */
   accepted(probe: boolean): boolean {
+    this.channelsOpen++;
+    this.commandsRun++;
     if (probe) {
       const confirmed = this.channelsOpen >= this.channelLimit;
       if (!confirmed) this.channelLimit = Math.min(this.channelLimit, this.probingFrom ?? this.channelLimit);
@@ -83,6 +85,14 @@ export class PooledConnection {
     }
     if (this.channelsOpen >= this.channelLimit) this.opensAtLimit++;
     return false;
+  }
+
+  /** The server confirmed a channel's close; its slot cools until the group hands it out again. */
+  closed(now: number, wasStuck: boolean): void {
+    this.channelsOpen--;
+    if (wasStuck) this.channelsStuck--;
+    this.lastReleaseAt = now;
+    this.cooling++;
   }
 
   /**
