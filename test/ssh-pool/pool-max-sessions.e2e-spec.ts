@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import type { SshTarget } from '../../src/ssh-pool/ssh-pool.types.js';
 import { startBusyLoops } from '../support/busy-cpu.js';
-import { startBatchingProxy, startLatencyProxy } from '../support/latency-proxy.js';
+import { startBatchingProxy, startLatencyProxy, type TestProxy } from '../support/latency-proxy.js';
 import { createPool } from '../support/pool-module.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { targetOn } from '../support/targets.js';
@@ -15,8 +15,8 @@ const MAX_CONNECTIONS = 4;
 describe.each([3, 2])('SSH pool against real sshd: MaxSessions %i is learned exactly', (maxSessions) => {
   let user: TestUser;
   let sshd: SshdHost;
-  let proxy: { port: number; close(): Promise<void> };
-  let loaded: { port: number; close(): Promise<void> };
+  let proxy: TestProxy;
+  let loaded: TestProxy;
   let app: INestApplication | undefined;
   let pool: SshPoolService;
 
