@@ -6,7 +6,7 @@ import type { SshTarget } from '../src/ssh-pool/ssh-pool.types.js';
 import { createPool } from '../test/support/pool-module.js';
 import { loadTestUser, startSshd } from '../test/support/sshd.js';
 import { bareClient, bareExec, execBreakdown } from './exec-breakdown.js';
-import { startLatencyProxy } from './latency-proxy.js';
+import { startLatencyProxy } from '../test/support/latency-proxy.js';
 import { OpenSshMux } from './openssh-mux.js';
 import { median, ms, ratio } from './stats.js';
 

@@ -95,7 +95,7 @@ function registerCounters(registry: Registry, pool: SshPoolService): void {
   });
   new Counter({
     name: `${METRIC_PREFIX}evictions_total`,
-    help: 'Pooled connections closed, by reason: idle, lifetime, dead, removed, closed (close-all), shutdown.',
+    help: 'Pooled connections closed, by reason: idle, lifetime, dead, removed, closed (close-all), shutdown, stuck (a channel close the server never confirmed).',
     labelNames: ['reason'] as const,
     registers,
     collect() {

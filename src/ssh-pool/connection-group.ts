@@ -1,28 +1,20 @@
+import type { GroupContext, Slot } from './connection-group.types.js';
 import type { ConnectionKey } from './connection-key.js';
 import { timeoutError } from './exec-runner.js';
 import { PooledConnection } from './pooled-connection.js';
-import type { SshConnection } from './ssh-connector.js';
 import { SshPoolError } from './ssh-pool.errors.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
-/** What a group needs from the pool: I/O, time, limits, and where to report events. */
-export interface GroupContext {
-  now(): number;
-  maxConnections: number;
-  maxChannels: number;
-  maxLifetimeMs: number;
-  /** Opens a new authenticated connection for this key. @throws SshPoolError */
-  connect(): Promise<SshConnection>;
-  /** Throws when the key's host or credential is backing off. */
-  admit(): void;
-  evicted(connection: PooledConnection, reason: EvictionReason): void;
-}
+export type { GroupContext, Slot } from './connection-group.types.js';
 
 interface Waiter {
   serverId?: string;
-  grant(connection: PooledConnection): void;
+  grant(slot: Slot): void;
   fail(error: Error): void;
 }
+
+/** sshd frees a closed session on its next loop turn: reopening the slot at once is refused ~75 % of the time. */
+export const REOPEN_DELAY_MS = 2;
 
 /**
  * All connections of one ConnectionKey and the FIFO queue of requests waiting for a channel.
@@ -32,7 +24,7 @@ export class ConnectionGroup {
   readonly connections: PooledConnection[] = [];
   private readonly waiters: Waiter[] = [];
   private connecting = 0;
-  /** The lowest channel limit learned from this host's refusals; new connections start there. */
+  /** The channel limit learned from this key's refusals and confirmed tries; new connections start there. */
   private learnedLimit: number;
 
   constructor(
@@ -44,6 +36,10 @@ export class ConnectionGroup {
 
   get waiting(): number {
     return this.waiters.length;
+  }
+
+  get closeBoundMs(): number {
+    return this.ctx.closeBoundMs;
   }
 
   get connectsInProgress(): number {
@@ -58,10 +54,10 @@ export class ConnectionGroup {
    * Reserves a channel slot, waiting in FIFO order (retries go to the front) until one frees up, a
    * connection is made, or `abort` fires. Returns whether it was an immediate hit, and the slot.
    */
-  acquire(serverId: string | undefined, abort: AbortSignal, retry = false): Promise<{ connection: PooledConnection; hit: boolean }> {
+  acquire(serverId: string | undefined, abort: AbortSignal, retry = false): Promise<Slot & { hit: boolean }> {
     if (abort.aborted) return Promise.reject(timeoutError(abort));
     const free = this.waiters.length === 0 || retry ? this.takeFree(serverId) : undefined;
-    if (free) return Promise.resolve({ connection: free, hit: true });
+    if (free) return Promise.resolve({ ...free, hit: true });
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.removeWaiter(waiter);
@@ -69,9 +65,9 @@ export class ConnectionGroup {
       };
       const waiter: Waiter = {
         serverId,
-        grant: (connection) => {
+        grant: (slot) => {
           abort.removeEventListener('abort', onAbort);
-          resolve({ connection, hit: false });
+          resolve({ ...slot, hit: false });
         },
         fail: (error) => {
           abort.removeEventListener('abort', onAbort);
@@ -85,28 +81,40 @@ export class ConnectionGroup {
     });
   }
 
-  /** A reserved slot's channel opened on the server. */
-  opened(connection: PooledConnection): void {
-    connection.channelsOpen++;
+  /** The server accepted the slot's channel. */
+  opened(slot: Slot): void {
+    if (slot.connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
   }
 
-  /** A reserved slot is free again; `wasOpen` when its channel had opened (and has now closed). */
-  release(connection: PooledConnection, wasOpen: boolean): void {
-    const now = this.ctx.now();
+  /** The server confirmed the channel's close: the slot is free, and handed out REOPEN_DELAY_MS later. */
+  channelClosed(connection: PooledConnection, wasStuck: boolean): void {
+    connection.closed(this.ctx.now(), wasStuck);
+    setTimeout(() => {
+      connection.cooling--;
+      this.pump();
+    }, REOPEN_DELAY_MS);
+    this.release(connection);
+  }
+
+  /** A channel we closed was not confirmed within the bound: its slot is lost, the connection retires. */
+  channelStuck(connection: PooledConnection): void {
+    connection.channelsStuck++;
+    this.markRetiring(connection, 'stuck');
+    this.dropIfDone(connection);
+  }
+
+  /** A reserved slot is free again (its open failed, or its channel closed). */
+  release(connection: PooledConnection): void {
     connection.channelsInUse--;
-    if (wasOpen) {
-      connection.channelsOpen--;
-      connection.lastReleaseAt = now;
-    }
-    connection.lastUsedAt = now;
-    if (connection.retiring && connection.channelsInUse === 0) this.drop(connection, connection.evictedFor ?? 'lifetime');
+    connection.lastUsedAt = this.ctx.now();
+    this.dropIfDone(connection);
     this.pump();
   }
 
-  /** The server refused a channel; lowers the limit when the refusal teaches it. */
-  refused(connection: PooledConnection, openSentAt: number): void {
-    if (connection.learnFromRefusal(openSentAt)) {
-      this.learnedLimit = Math.min(this.learnedLimit, connection.channelLimit);
+  /** The server refused a slot's channel; lowers the limit when the refusal teaches it. */
+  refused(slot: Slot, openSentAt: number): void {
+    if (slot.connection.learnFromRefusal(openSentAt, slot.probe)) {
+      this.learnedLimit = Math.min(this.learnedLimit, slot.connection.channelLimit);
     }
   }
 
@@ -139,25 +147,29 @@ export class ConnectionGroup {
     return closed;
   }
 
-  private takeFree(serverId: string | undefined): PooledConnection | undefined {
+  private takeFree(serverId: string | undefined): Slot | undefined {
     const now = this.ctx.now();
     let best: PooledConnection | undefined;
     for (const connection of [...this.connections]) {
       if (connection.usable && now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       if (connection.hasFreeChannel && (!best || connection.channelsInUse < best.channelsInUse)) best = connection;
     }
-    if (!best) return undefined;
-    best.channelsInUse++;
-    best.lastUsedAt = now;
-    if (serverId) best.serverIds.add(serverId);
-    return best;
+    // Every slot taken: try one above a lowered limit before waiting (the limit may be sshd's lag, not MaxSessions).
+    const probe = !best ? this.connections.find((c) => c.canProbe) : undefined;
+    probe?.startProbe();
+    const connection = best ?? probe;
+    if (!connection) return undefined;
+    connection.channelsInUse++;
+    connection.lastUsedAt = now;
+    if (serverId) connection.serverIds.add(serverId);
+    return { connection, probe: connection === probe };
   }
 
   private pump(): void {
     while (this.waiters.length > 0) {
-      const connection = this.takeFree(this.waiters[0].serverId);
-      if (!connection) break;
-      this.waiters.shift()!.grant(connection);
+      const slot = this.takeFree(this.waiters[0].serverId);
+      if (!slot) break;
+      this.waiters.shift()!.grant(slot);
     }
     if (this.waiters.length > 0 && this.shouldConnect()) this.connectForWaiters();
   }
@@ -192,7 +204,7 @@ export class ConnectionGroup {
     return this.ctx.connect().then(
       (ssh) => {
         this.connecting--;
-        const connection = new PooledConnection(this.key, ssh, this.ctx.now(), this.learnedLimit);
+        const connection = new PooledConnection(this.key, ssh, this.ctx.now(), this.learnedLimit, this.ctx.maxChannels);
         this.connections.push(connection);
         ssh.onClose(() => this.evict(connection, 'dead'));
         this.pump();
@@ -212,7 +224,12 @@ export class ConnectionGroup {
     if (!connection.alive || connection.retiring) return;
     connection.retiring = true;
     connection.evictedFor = reason;
-    if (connection.channelsInUse === 0) this.drop(connection, reason);
+    this.dropIfDone(connection);
+  }
+
+  /** A retiring connection closes once only stuck channels (which never free) hold slots. */
+  private dropIfDone(connection: PooledConnection): void {
+    if (connection.retiring && connection.channelsInUse <= connection.channelsStuck) this.drop(connection, connection.evictedFor ?? 'lifetime');
   }
 
   private drop(connection: PooledConnection, reason: EvictionReason): void {

@@ -11,7 +11,7 @@ export class PoolCounters {
   connectFailures = 0;
   refusals = 0;
   commands = 0;
-  readonly evictions: Record<EvictionReason, number> = { idle: 0, lifetime: 0, dead: 0, removed: 0, closed: 0, shutdown: 0 };
+  readonly evictions: Record<EvictionReason, number> = { idle: 0, lifetime: 0, dead: 0, removed: 0, closed: 0, shutdown: 0, stuck: 0 };
   observer: PoolObserver = NO_POOL_OBSERVER;
 
   /** A connect attempt that began at `startedAt` (performance.now()) ended, failing with `failure`. */

@@ -3,10 +3,14 @@ import type { SshConnection } from './ssh-connector.js';
 import type { ConnectionInfo, EvictionReason } from './ssh-pool.types.js';
 
 /**
- * A refusal that follows a release this closely may be sshd not having freed the closed session
- * yet (it frees it on its next loop turn), so it does not teach us a lower MaxSessions.
+ * A refusal of an open sent less than this after one of the connection's channels closed (or while
+ * one was closing) says nothing about the limit: sshd frees a closed session on a later loop turn,
+ * and on a busy host that lag exceeds 10 ms. Measured: 100 ms keeps the learned limit true.
  */
-export const RELEASE_LAG_MS = 10;
+export const RELEASE_LAG_MS = 100;
+/** Refusal-free opens at a lowered limit before one more slot is tried; doubles after a failed try. */
+export const PROBE_AFTER_OPENS = 8;
+const MAX_PROBE_AFTER_OPENS = 64;
 
 let nextId = 1;
 
@@ -16,20 +20,30 @@ export class PooledConnection {
   readonly serverIds = new Set<string>();
   /** Channel slots reserved (opening or open). */
   channelsInUse = 0;
-  /** Channels confirmed open by the server and not yet closed. */
+  /** Slots whose channel closed a moment ago, not handed out yet: sshd frees the session a loop turn later. */
+  cooling = 0;
+  /** Channels the server accepted and has not confirmed closed: the sessions it counts. */
   channelsOpen = 0;
+  /** Channels we closed whose close the server never confirmed (they hold slots for good). */
+  channelsStuck = 0;
   commandsRun = 0;
   lastUsedAt: number;
   lastReleaseAt = 0;
   alive = true;
   retiring = false;
   evictedFor?: EvictionReason;
+  /** Opens accepted at the limit since it last changed; enough of them and one more slot is tried. */
+  private opensAtLimit = 0;
+  private probeAfter = PROBE_AFTER_OPENS;
+  /** The limit before the slot being tried, while its open is in flight. */
+  private probingFrom?: number;
 
   constructor(
     readonly key: ConnectionKey,
     readonly connection: SshConnection,
     readonly createdAt: number,
     public channelLimit: number,
+    private readonly maxChannels: number,
   ) {
     this.lastUsedAt = createdAt;
   }
@@ -39,17 +53,66 @@ export class PooledConnection {
   }
 
   get hasFreeChannel(): boolean {
-    return this.usable && this.channelsInUse < this.channelLimit;
+    return this.usable && this.channelsInUse + this.cooling < this.channelLimit;
+  }
+
+  /** Every slot is taken, but the limit is below the configured one and has held long enough to try one more. */
+  get canProbe(): boolean {
+    const full = this.channelsInUse >= this.channelLimit && this.cooling === 0;
+    return full && this.usable && this.probingFrom === undefined && this.channelLimit < this.maxChannels && this.opensAtLimit >= this.probeAfter;
+  }
+
+  /** Raises the limit by one for the open about to be sent; `accepted`/`learnFromRefusal` settle it. */
+  startProbe(): void {
+    this.probingFrom = this.channelLimit;
+    this.channelLimit++;
   }
 
   /**
-   * Learns the server's real channel limit from a refusal of an open sent at `openSentAt`.
-   * Returns true when the limit was lowered.
+   * The server accepted an open. Returns true when it confirmed a probed
+   * slot: sessions up to the raised limit are open at once, so the server allows that many.
    */
-  learnFromRefusal(openSentAt: number): boolean {
-    const maybeLag = openSentAt - this.lastReleaseAt < RELEASE_LAG_MS;
+  accepted(probe: boolean): boolean {
+    this.channelsOpen++;
+    this.commandsRun++;
+    if (probe) {
+      const confirmed = this.channelsOpen >= this.channelLimit;
+      if (!confirmed) this.channelLimit = Math.min(this.channelLimit, this.probingFrom ?? this.channelLimit);
+      this.probingFrom = undefined;
+      this.opensAtLimit = 0;
+      if (confirmed) this.probeAfter = PROBE_AFTER_OPENS;
+      return confirmed;
+    }
+    if (this.channelsOpen >= this.channelLimit) this.opensAtLimit++;
+    return false;
+  }
+
+  /** The server confirmed a channel's close; its slot cools until the group hands it out again. */
+  closed(now: number, wasStuck: boolean): void {
+    this.channelsOpen--;
+    if (wasStuck) this.channelsStuck--;
+    this.lastReleaseAt = now;
+    this.cooling++;
+  }
+
+  /**
+   * Learns the server's channel limit from the refusal of an open sent at `openSentAt`. The sessions
+   * the server counted are the opens sent before it that it accepted and has not closed: replies
+   * arrive in order, so that is channelsOpen now. Returns true when the limit was lowered.
+   */
+  learnFromRefusal(openSentAt: number, probe: boolean): boolean {
+    if (probe) {
+      // The tried slot does not exist (or sshd was still freeing one): back to the known limit, try later.
+      this.channelLimit = Math.min(this.channelLimit, this.probingFrom ?? this.channelLimit);
+      this.probingFrom = undefined;
+      this.opensAtLimit = 0;
+      this.probeAfter = Math.min(this.probeAfter * 2, MAX_PROBE_AFTER_OPENS);
+      return false;
+    }
+    const maybeLag = this.lastReleaseAt > openSentAt - RELEASE_LAG_MS;
     if (maybeLag || this.channelsOpen < 1 || this.channelsOpen >= this.channelLimit) return false;
     this.channelLimit = this.channelsOpen;
+    this.opensAtLimit = 0;
     return true;
   }
 

@@ -1,4 +1,4 @@
-import type { ConnectionGroup } from './connection-group.js';
+import type { ConnectionGroup, Slot } from './connection-group.js';
 import { collectOutput, timeoutError, type CommandOutput } from './exec-runner.js';
 import type { PooledConnection } from './pooled-connection.js';
 import { ChannelRefusedError, ConnectionLostError, type SshChannel } from './ssh-connector.js';
@@ -25,10 +25,11 @@ export interface PooledRequest {
 export async function execOnGroup(group: ConnectionGroup, request: PooledRequest): Promise<{ output: CommandOutput; hit: boolean }> {
   let firstHit: boolean | undefined;
   for (let attempt = 1; ; attempt++) {
-    const { connection, hit } = await group.acquire(request.serverId, request.abort, attempt > 1);
-    firstHit ??= hit;
+    const slot = await group.acquire(request.serverId, request.abort, attempt > 1);
+    firstHit ??= slot.hit;
+    const { connection } = slot;
     try {
-      const channel = await raceAbort(openTracked(group, connection, request), request.abort, killChannel);
+      const channel = await raceAbort(openTracked(group, slot, request), request.abort, killChannel);
       const output = await collectOutput(channel, request.maxOutputBytes, request.abort);
       if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
       return { output, hit: firstHit };
@@ -38,31 +39,68 @@ export async function execOnGroup(group: ConnectionGroup, request: PooledRequest
         throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} refused ${attempt} channel opens`);
       }
       // A refusal that taught nothing is sshd still freeing a closed session: give it a moment.
-      if (error instanceof ChannelRefusedError) await raceAbort(pause(Math.min(attempt * 2, 20)), request.abort, () => undefined);
+      if (error instanceof ChannelRefusedError) await raceAbort(pause(Math.min(attempt * 4, 40)), request.abort, () => undefined);
     }
   }
 }
 
 /** Starts the channel and keeps the group's slot accounting true to the server, whoever waits. */
-function openTracked(group: ConnectionGroup, connection: PooledConnection, request: PooledRequest): Promise<SshChannel> {
+function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
+  const { connection } = slot;
   const openSentAt = request.now();
   return connection.connection.exec(request.command).then(
     (channel) => {
-      group.opened(connection);
-      connection.commandsRun++;
-      void channel.closed.then(() => group.release(connection, true));
-      return channel;
+      group.opened(slot);
+      return watchClose(group, connection, channel);
     },
     (error: unknown) => {
       if (error instanceof ChannelRefusedError) {
         request.onRefusal();
-        group.refused(connection, openSentAt);
+        group.refused(slot, openSentAt);
       }
-      group.release(connection, false);
+      group.release(connection);
       if (error instanceof ConnectionLostError) group.evict(connection, 'dead');
       throw error;
     },
   );
+}
+
+/**
+ * Frees the slot when the server confirms the channel's close — not when we close it. A channel we
+ * closed (killed on timeout, or discarded after its exit) that the server does not confirm within
+ * the group's bound holds its slot for good, so its connection retires.
+ */
+function watchClose(group: ConnectionGroup, connection: PooledConnection, channel: SshChannel): SshChannel {
+  let closed = false;
+  let stuck = false;
+  let bound: NodeJS.Timeout | undefined;
+  void channel.closed.then(() => {
+    closed = true;
+    clearTimeout(bound);
+    group.channelClosed(connection, stuck);
+  });
+  const startBound = () => {
+    if (closed || bound) return;
+    bound = setTimeout(() => {
+      stuck = true;
+      group.channelStuck(connection);
+    }, group.closeBoundMs);
+    bound.unref();
+  };
+  return {
+    stdout: channel.stdout,
+    stderr: channel.stderr,
+    exited: channel.exited,
+    closed: channel.closed,
+    kill: (signal) => {
+      channel.kill(signal);
+      startBound();
+    },
+    discard: () => {
+      channel.discard();
+      startBound();
+    },
+  };
 }
 
 /** Rejects when `abort` fires first; what arrives after that is handed to `discard` (killed, closed). */

@@ -24,21 +24,31 @@ export interface ConnectParams {
   noDelay?: boolean;
 }
 
-export interface ChannelOutcome {
+export interface ChannelExit {
   exitCode: number | null;
   signal: string | null;
+}
+
+export interface ChannelOutcome extends ChannelExit {
   /** The channel closed before the server reported how the command ended (connection died, or we killed it). */
   lost: boolean;
 }
 
-/** One exec channel: the running command's output and how it ended. */
+/** One exec channel: the running command's output and how it ended. Its stdin is closed at once. */
 export interface SshChannel {
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** Settles when the server reports the command's exit status or signal (output may still follow). */
+  readonly exited: Promise<ChannelExit>;
   /** Settles when the channel is closed on both sides (the server's session slot is then freeing). */
   readonly closed: Promise<ChannelOutcome>;
-  /** Signal the remote process group, then close the channel. */
+  /** Signal the remote process group, then discard the channel. */
   kill(signal: 'KILL' | 'TERM'): void;
+  /**
+   * Drain what is left of the output and close the channel without a signal. Draining matters:
+   * ssh2 reports a channel's close only after its output ended, so an unread channel never closes.
+   */
+  discard(): void;
 }
 
 /** An authenticated connection that channels are multiplexed over. */
@@ -82,7 +92,7 @@ export class SshConnector {
         port: params.port,
         username: params.username,
         readyTimeout: params.readyTimeoutMs,
-        keepaliveInterval: params.keepaliveIntervalMs,
+        keepaliveInterval: ssh2KeepaliveInterval(params.keepaliveIntervalMs, params.keepaliveCountMax),
         keepaliveCountMax: params.keepaliveCountMax,
         hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
           params.verifyHostKey(key).then(
@@ -174,25 +184,53 @@ class Ssh2Connection implements SshConnection {
 }
 
 function wrapChannel(stream: ClientChannel): SshChannel {
-  let exitCode: number | null = null;
-  let signal: string | null = null;
-  let exited = false;
-  stream.on('exit', (code: number | null, signalName?: string) => {
-    exited = true;
-    exitCode = typeof code === 'number' ? code : null;
-    signal = signalName ?? null;
+  let exit: ChannelExit | undefined;
+  const exited = new Promise<ChannelExit>((resolve) => {
+    stream.on('exit', (code: number | null, signalName?: string) => {
+      exit = { exitCode: typeof code === 'number' ? code : null, signal: signalName ?? null };
+      resolve(exit);
+    });
   });
   const closed = new Promise<ChannelOutcome>((resolve) => {
-    stream.on('close', () => resolve({ exitCode, signal, lost: !exited }));
+    stream.on('close', () => resolve({ exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, lost: !exit }));
   });
+  // Commands get no input: EOF now, so `cat` or a prompt ends instead of waiting for the timeout.
+  stream.end();
+  const discard = () => {
+    stream.resume();
+    stream.stderr.resume();
+    stream.close();
+  };
   return {
     stdout: stream,
     stderr: stream.stderr,
+    exited,
     closed,
     kill(name) {
-      // sshd delivers the signal with killpg() to the session's process group, then we close.
-      stream.signal(name);
-      stream.close();
+      // sshd delivers the signal with killpg() to the session's process group.
+      sendSignal(stream, name);
+      discard();
     },
+    discard,
   };
+}
+
+/**
+ * ssh2 gives up on the tick after `count` unanswered pings, (count + 1) ticks after the last reply;
+ * ticking every interval × count / (count + 1) makes that interval × count, the documented bound.
+ */
+export function ssh2KeepaliveInterval(intervalMs: number, countMax: number): number {
+  return Math.max(1, Math.floor((intervalMs * countMax) / (countMax + 1)));
+}
+
+type ChannelInternals = { outgoing: { id: number; state: string }; _client: { _protocol: { signal(id: number, name: string): void } } };
+
+/**
+ * ssh2's `signal()` sends nothing once our side sent EOF, yet RFC 4254 allows channel requests after
+ * it and sshd honours them: we close stdin at once, so send the request through ssh2's protocol
+ * object (ssh2 is pinned to ~1.17; pool-failures.e2e-spec proves the kill against real sshd).
+ */
+function sendSignal(stream: ClientChannel, name: string): void {
+  const channel = stream as unknown as ChannelInternals;
+  if (channel.outgoing.state === 'open' || channel.outgoing.state === 'eof') channel._client._protocol.signal(channel.outgoing.id, name);
 }

@@ -61,6 +61,51 @@ describe('SshPoolService (pool logic, fake connector)', () => {
     expect(pool.getStats().channel_open_refusals).toBeGreaterThan(0);
   });
 
+  it('keeps the real limit when sshd frees closed sessions late (a busy host)', async () => {
+    fake.maxSessions = 3;
+    fake.freeLagMs = 30; // measured above 10 ms on a loaded host
+    await start({ POOL_MAX_CONNECTIONS_PER_KEY: '2' });
+    for (let run = 1; run <= 5; run++) {
+      const results = await Promise.all(Array.from({ length: 15 }, (_, i) => pool.exec(target(), `sleep ${10 + (i % 4) * 15}`)));
+      expect(results.every((r) => r.exitCode === 0)).toBe(true);
+      const limits = pool.getConnections().map((c) => c.channelLimit);
+      expect({ run, limits }).toEqual({ run, limits: [3, 3] });
+    }
+    expect(pool.getStats().channel_open_refusals).toBeGreaterThan(0); // the late frees did cause refusals
+  });
+
+  it('probes a lowered limit upward and settles at the server\'s real one', async () => {
+    fake.maxSessions = 2;
+    await start({ POOL_MAX_CONNECTIONS_PER_KEY: '1' });
+    const burst = () => Promise.all(Array.from({ length: 6 }, () => pool.exec(target(), 'sleep 5')));
+    await burst();
+    expect(pool.getConnections()).toMatchObject([{ channelLimit: 2 }]);
+    for (let i = 0; i < 8; i++) await burst(); // tries of a third slot are refused and undone
+    expect(pool.getConnections()).toMatchObject([{ channelLimit: 2 }]);
+    const refusals = pool.getStats().channel_open_refusals;
+    fake.maxSessions = 3; // e.g. a refusal under load had under-learned it
+    for (let i = 0; i < 20; i++) await burst();
+    // Each refused try of a slot above the limit doubles the wait before the next: few refusals.
+    expect(pool.getStats().channel_open_refusals - refusals).toBeLessThanOrEqual(4);
+    expect(pool.getConnections()).toMatchObject([{ channelLimit: 3 }]);
+    expect(fake.connections[0].peakSessions).toBe(3);
+  });
+
+  it('retires a connection whose server never confirms a channel close, once its other commands end', async () => {
+    await start({ SSH_KEEPALIVE_INTERVAL_MS: '100', SSH_KEEPALIVE_COUNT_MAX: '2' }); // close bound 200 ms
+    const other = pool.exec(target(), 'sleep 400');
+    await expect(pool.exec(target(), 'stuck', { timeoutMs: 50 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
+    expect(pool.getConnections()).toMatchObject([{ retiring: false, channelsInUse: 2 }]);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(pool.getConnections()).toMatchObject([{ retiring: true }]);
+    await expect(pool.exec(target(), 'echo fresh')).resolves.toMatchObject({ stdout: 'fresh\n' });
+    expect(fake.connectAttempts).toBe(2);
+    await expect(other).resolves.toMatchObject({ exitCode: 0 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fake.connections[0].closed).toBe(true);
+    expect(pool.getStats()).toMatchObject({ total_connections: 1, channels_in_use: 0, evictions: { stuck: 1 } });
+  });
+
   it('fails every waiter of a rejected credential after one attempt and does not retry in a loop', async () => {
     fake.failWith = new SshPoolError(SshPoolErrorCode.AUTH_FAILED, 'authentication failed');
     await start();

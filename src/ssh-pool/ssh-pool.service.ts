@@ -181,7 +181,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     const key = ConnectionKey.of(target, this.hasher);
     this.backoff.clear(key);
     if (!this.pool.enabled) {
-      const probe = new PooledConnection(key, await this.dialer.dial(target, key), Date.now(), 0);
+      const probe = new PooledConnection(key, await this.dialer.dial(target, key), Date.now(), 0, 0);
       probe.connection.close();
       probe.alive = false;
       return probe.info(Date.now());
@@ -274,6 +274,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
         maxConnections: this.pool.maxConnectionsPerKey,
         maxChannels: this.pool.maxChannelsPerConnection,
         maxLifetimeMs: this.pool.maxLifetimeMs,
+        // A peer that leaves a close unconfirmed as long as keepalive would take to call it dead.
+        closeBoundMs: this.ssh.keepaliveIntervalMs * this.ssh.keepaliveCountMax,
         connect: () => this.dialer.dial(target, key),
         admit: () => this.backoff.admit(key, Date.now()),
         evicted: (connection, reason) => this.onEvicted(connection, reason),

@@ -29,7 +29,8 @@ export interface ExecResult {
   truncated: boolean;
 }
 
-export type EvictionReason = 'idle' | 'lifetime' | 'dead' | 'removed' | 'closed' | 'shutdown';
+/** `stuck`: the server never confirmed closing one of its channels. */
+export type EvictionReason = 'idle' | 'lifetime' | 'dead' | 'removed' | 'closed' | 'shutdown' | 'stuck';
 
 /** The seed's statistics (snake_case, kept for existing dashboards) plus the pool's own counters. */
 export interface PoolStats {

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import {
   ChannelRefusedError,
   ConnectionLostError,
+  type ChannelExit,
   type ChannelOutcome,
   type ConnectParams,
   type SshChannel,
@@ -11,10 +12,12 @@ import type { SshPoolError } from '../../src/ssh-pool/ssh-pool.errors.js';
 
 /**
  * A scriptable stand-in for SshConnector, for unit tests of pool logic only. Commands it understands:
- * `echo TEXT`, `sleep MS`, `hang`, `big BYTES`. Sessions above `maxSessions` are refused like sshd does.
+ * `echo TEXT`, `sleep MS`, `hang`, `stuck`, `big BYTES`. Sessions above `maxSessions` are refused like sshd does.
  */
 export class FakeConnector {
   maxSessions = 10;
+  /** How long after a channel's close its session still counts against maxSessions (sshd's late free). */
+  freeLagMs = 0;
   connectDelayMs = 5;
   failWith?: SshPoolError;
   connectAttempts = 0;
@@ -69,13 +72,24 @@ export class FakeConnection implements SshConnection {
   private start(command: string): SshChannel {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
+    let exit!: (outcome: ChannelExit) => void;
+    const exited = new Promise<ChannelExit>((resolve) => (exit = resolve));
     let finish!: (outcome: ChannelOutcome) => void;
     const closed = new Promise<ChannelOutcome>((resolve) => (finish = resolve));
+    let ended = false;
     const end = (outcome: ChannelOutcome) => {
-      this.sessions--;
+      if (ended) return;
+      ended = true;
+      if (!outcome.lost) exit(outcome);
       stdout.end();
       stderr.end();
-      setImmediate(() => finish(outcome));
+      // Like sshd, the session is free only once the close is on its way: never before the client can see it,
+      // and on a busy host `freeLagMs` later.
+      setImmediate(() => {
+        if (this.fake.freeLagMs === 0) this.sessions--;
+        else setTimeout(() => this.sessions--, this.fake.freeLagMs);
+        finish(outcome);
+      });
     };
     const [verb, arg = ''] = command.split(' ', 2);
     let timer: NodeJS.Timeout | undefined;
@@ -88,16 +102,21 @@ export class FakeConnection implements SshConnection {
       stdout.write(Buffer.alloc(Number(arg), 'x'));
       setImmediate(() => end({ exitCode: 0, signal: null, lost: false }));
     }
-    const channel: SshChannel = {
+    // `stuck`: like `hang`, and the close is never confirmed either (a peer that lost our CLOSE).
+    const close = (outcome: ChannelOutcome) => {
+      clearTimeout(timer);
+      if (verb !== 'stuck') end(outcome);
+    };
+    return {
       stdout,
       stderr,
+      exited,
       closed,
       kill: (signal) => {
         this.fake.killed.push(`${signal}:${command}`);
-        clearTimeout(timer);
-        end({ exitCode: null, signal, lost: true });
+        close({ exitCode: null, signal, lost: true });
       },
+      discard: () => close({ exitCode: null, signal: null, lost: true }),
     };
-    return channel;
   }
 }

@@ -1,20 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { createPool } from '../support/pool-module.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { eventually } from '../support/eventually.js';
+import { remoteProcesses } from '../support/remote-processes.js';
 import { targetOn } from '../support/targets.js';
-
-/** Processes of the test user whose command line contains `marker` (sshd runs on this machine). */
-function remoteProcesses(user: TestUser, marker: string): number {
-  try {
-    return execFileSync('pgrep', ['-u', user.username, '-f', marker], { encoding: 'utf8' }).trim().split('\n').length;
-  } catch {
-    return 0; // pgrep exits 1 when nothing matches
-  }
-}
 
 describe('SSH pool against real sshd: failures', () => {
   let user: TestUser;

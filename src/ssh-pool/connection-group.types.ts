@@ -1,0 +1,24 @@
+import type { PooledConnection } from './pooled-connection.js';
+import type { SshConnection } from './ssh-connector.js';
+import type { EvictionReason } from './ssh-pool.types.js';
+
+/** What a group needs from the pool: I/O, time, limits, and where to report events. */
+export interface GroupContext {
+  now(): number;
+  maxConnections: number;
+  maxChannels: number;
+  maxLifetimeMs: number;
+  /** How long the server may take to confirm a channel close before its connection is retired. */
+  closeBoundMs: number;
+  /** Opens a new authenticated connection for this key. @throws SshPoolError */
+  connect(): Promise<SshConnection>;
+  /** Throws when the key's host or credential is backing off. */
+  admit(): void;
+  evicted(connection: PooledConnection, reason: EvictionReason): void;
+}
+
+/** A reserved channel slot; `probe` when it is one above the connection's learned limit. */
+export interface Slot {
+  connection: PooledConnection;
+  probe: boolean;
+}

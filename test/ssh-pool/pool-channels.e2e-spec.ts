@@ -1,0 +1,80 @@
+import type { INestApplication } from '@nestjs/common';
+import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { eventually } from '../support/eventually.js';
+import { createPool } from '../support/pool-module.js';
+import { remoteProcesses } from '../support/remote-processes.js';
+import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+import { targetOn } from '../support/targets.js';
+
+// Channel lifetimes against real sshd: timeouts, stdin, background children, frozen peers.
+describe('SSH pool against real sshd: channel lifetimes', () => {
+  let user: TestUser;
+  let tight: SshdHost;
+  let app: INestApplication | undefined;
+  let pool: SshPoolService;
+
+  beforeAll(async () => {
+    user = loadTestUser();
+    tight = await startSshd({ address: '127.0.0.11', maxSessions: 3 });
+  });
+  afterAll(async () => {
+    await tight?.stop();
+  });
+  afterEach(async () => {
+    tight.thaw();
+    await app?.close();
+    app = undefined;
+  });
+
+  it('frees every channel slot after a timeout storm, and the key keeps working', async () => {
+    ({ app, pool } = await createPool());
+    const target = targetOn(tight, user);
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => pool.exec(target, `sleep 1; echo ${i}`, { timeoutMs: 2500 })),
+    );
+    const timedOut = results.filter((r) => r.status === 'rejected');
+    expect(timedOut.length).toBeGreaterThan(0); // the storm did outrun the channels
+    expect(timedOut.every((r) => (r as PromiseRejectedResult).reason?.code === 'EXEC_TIMEOUT')).toBe(true);
+    await eventually(() => `channels to free; still ${pool.getStats().channels_in_use} in use`, () => pool.getStats().channels_in_use === 0, 8000);
+    await expect(pool.exec(target, 'echo after', { timeoutMs: 5000 })).resolves.toMatchObject({ exitCode: 0, stdout: 'after\n' });
+  }, 30_000);
+
+  it('closes stdin at once: `cat` ends instead of waiting for its timeout', async () => {
+    ({ app, pool } = await createPool());
+    const started = Date.now();
+    await expect(pool.exec(targetOn(tight, user), 'cat; echo done', { timeoutMs: 8000 })).resolves.toMatchObject({ exitCode: 0, stdout: 'done\n' });
+    expect(Date.now() - started).toBeLessThan(4000); // the bug took the whole 8 s
+  });
+
+  it('returns the exit status of a shell whose background child keeps its output open, leaving the child running', async () => {
+    ({ app, pool } = await createPool());
+    const marker = `sleep 777${process.pid}`;
+    const started = Date.now();
+    const result = await pool.exec(targetOn(tight, user), `echo started; ${marker} & exit 0`, { timeoutMs: 8000 });
+    expect(result).toMatchObject({ exitCode: 0, signal: null, stdout: 'started\n' });
+    expect(Date.now() - started).toBeLessThan(4000); // the bug answered EXEC_TIMEOUT after 8 s
+    try {
+      expect(remoteProcesses(user, marker)).toBe(1);
+      // The slot is free only once sshd confirms the channel's close.
+      await eventually('the channel to close on the server', () => pool.getStats().channels_in_use === 0, 5000);
+      await expect(pool.exec(targetOn(tight, user), 'echo next')).resolves.toMatchObject({ stdout: 'next\n' });
+    } finally {
+      remoteProcesses(user, marker, 'SIGKILL');
+    }
+  });
+
+  it('evicts a frozen peer within keepalive interval × count', async () => {
+    const intervalMs = 2000;
+    const countMax = 1;
+    ({ app, pool } = await createPool({ SSH_KEEPALIVE_INTERVAL_MS: String(intervalMs), SSH_KEEPALIVE_COUNT_MAX: String(countMax) }));
+    // The exec's request reply restarts ssh2's keepalive timer: freezing right after it starts the clock.
+    await pool.exec(targetOn(tight, user), 'true');
+    tight.freeze();
+    const frozenAt = Date.now();
+    await eventually('keepalive to evict the frozen connection', () => pool.getStats().evictions.dead === 1, 10_000);
+    const elapsed = Date.now() - frozenAt;
+    // ssh2 gave up only on the tick after countMax missed pings: (count + 1) × interval = 4 s here.
+    expect(elapsed).toBeLessThanOrEqual(intervalMs * countMax + 1200);
+    expect(elapsed).toBeGreaterThanOrEqual((intervalMs * countMax) / 2 - 100);
+  }, 20_000);
+});

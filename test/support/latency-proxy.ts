@@ -1,0 +1,71 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface TestProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on loopback that delays every chunk by `oneWayMs` in each direction, preserving order:
+ * a stand-in for a WAN link (2 × oneWayMs round trip) without touching the kernel's qdisc.
+ */
+export function startLatencyProxy(target: { host: string; port: number }, oneWayMs: number): Promise<TestProxy> {
+  return startProxy(target, (client, upstream) => {
+    pipeDelayed(client, upstream, oneWayMs);
+    pipeDelayed(upstream, client, oneWayMs);
+  });
+}
+
+/**
+ * A TCP proxy on loopback that hands the client's bytes to the server in one write every `everyMs`
+ * (the server's answers pass at once): a host too loaded to read its socket more often. sshd then
+ * handles our CLOSE of a session and a following channel OPEN in one loop turn, before it freed the
+ * session — the late free that makes a refusal say nothing about MaxSessions.
+ */
+export function startBatchingProxy(target: { host: string; port: number }, everyMs: number): Promise<TestProxy> {
+  return startProxy(target, (client, upstream) => {
+    let held: Buffer[] = [];
+    const flush = setInterval(() => {
+      if (held.length > 0 && upstream.writable) upstream.write(Buffer.concat(held));
+      held = [];
+    }, everyMs);
+    client.on('data', (chunk: Buffer) => held.push(chunk));
+    client.on('close', () => {
+      clearInterval(flush);
+      setImmediate(() => upstream.destroy());
+    });
+    pipeDelayed(upstream, client, 0);
+  });
+}
+
+/** Accepts on 127.0.0.1, connects each client to `target`, and lets `link` move the bytes. */
+async function startProxy(target: { host: string; port: number }, link: (client: Socket, upstream: Socket) => void): Promise<TestProxy> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = createConnection(target);
+    for (const s of [client, upstream]) {
+      s.setNoDelay(true);
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    link(client, upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy(); // a batching link's interval stops with its client
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function pipeDelayed(from: Socket, to: Socket, delayMs: number): void {
+  from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), delayMs));
+  from.on('end', () => setTimeout(() => to.end(), delayMs));
+  from.on('close', () => setTimeout(() => to.destroy(), delayMs));
+}
