@@ -12,6 +12,7 @@ export interface AppConfig {
   log: { level: EnvironmentVariables['LOG_LEVEL'] };
   pool: PoolConfig;
   ssh: SshConfig;
+  status: StatusConfig;
 }
 
 export interface PoolConfig {
@@ -37,6 +38,15 @@ export interface SshConfig {
   maxKdfRounds: number;
   /** Addresses a server's host may resolve to: `allow` null means any; `deny` wins over `allow`. */
   targets: { allow: Cidr[] | null; deny: Cidr[] };
+}
+
+export interface StatusConfig {
+  /** How long a host's probe result may be served again; 0 = never. */
+  cacheMs: number;
+  /** Hosts probed at the same time. */
+  probeConcurrency: number;
+  /** Bounds one host's probe: queueing, connecting and running. */
+  probeTimeoutMs: number;
 }
 
 export function toAppConfig(env: EnvironmentVariables): AppConfig {
@@ -67,6 +77,11 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
       maxKdfRounds: env.SSH_KEY_MAX_KDF_ROUNDS,
       // Both lists passed validation, so parsing cannot fail here.
       targets: { allow: env.SSH_TARGET_ALLOW ? parseCidrList(env.SSH_TARGET_ALLOW) : null, deny: parseCidrList(env.SSH_TARGET_DENY) ?? [] },
+    },
+    status: {
+      cacheMs: env.STATUS_CACHE_MS,
+      probeConcurrency: env.STATUS_PROBE_CONCURRENCY,
+      probeTimeoutMs: env.STATUS_PROBE_TIMEOUT_MS,
     },
   };
 }

@@ -8,7 +8,13 @@ describe('validateConfig', () => {
       security: { apiTokens: null, credentialsKey: null },
       pool: { enabled: true, idleTimeoutMs: 300_000, maxLifetimeMs: 3_600_000, cleanupIntervalMs: 60_000, maxConnectionsPerKey: 4 },
       ssh: { readyTimeoutMs: 15_000, execTimeoutMs: 30_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, hostKeyPolicy: 'accept-new' },
+      status: { cacheMs: 2000, probeConcurrency: 8, probeTimeoutMs: 5000 },
     });
+  });
+
+  it('takes STATUS_CACHE_MS=0 (cache off) and refuses a probe concurrency of 0', () => {
+    expect(validateConfig({ STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: '750' })).toMatchObject({ status: { cacheMs: 0, probeTimeoutMs: 750 } });
+    expect(() => validateConfig({ STATUS_PROBE_CONCURRENCY: '0', STATUS_CACHE_MS: '-1' })).toThrow(/STATUS_CACHE_MS[\s\S]*STATUS_PROBE_CONCURRENCY/);
   });
 
   it('parses typed values', () => {

@@ -52,6 +52,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000) SSH_KEY_MAX_KDF_ROUNDS = 100;
   @IsOptional() @IsCidrList() SSH_TARGET_ALLOW?: string;
   @IsOptional() @IsCidrList() SSH_TARGET_DENY = '169.254.0.0/16';
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) STATUS_CACHE_MS = 2000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) STATUS_PROBE_CONCURRENCY = 8;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) STATUS_PROBE_TIMEOUT_MS = 5000;
   @IsOptional() @IsIn(HOST_KEY_POLICIES) HOST_KEY_POLICY: (typeof HOST_KEY_POLICIES)[number] = 'accept-new';
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

@@ -23,6 +23,9 @@ function connectionSignature(server: ServerEntity): string {
   return JSON.stringify([host, sshPort, sshUser, authType, sshKeyPath, hostKeyFingerprint, ...secrets]);
 }
 
+/** A server with the SSH target built from it, or the reason it could not be built. */
+export type ServerWithTarget = { server: ServerEntity; target: SshTarget } | { server: ServerEntity; error: ServerError };
+
 /** Fingerprints are compared in OpenSSH's unpadded form. */
 const normalizeFingerprint = (value: string | null | undefined) => (typeof value === 'string' ? value.replace(/=+$/, '') : value);
 
@@ -40,6 +43,21 @@ export class ServersService {
 
   list(): Promise<ServerEntity[]> {
     return this.servers.find({ order: { name: 'ASC' } });
+  }
+
+  /** Every server (by name) with its target; one unreadable key file or secret spoils no other server. */
+  async listWithTargets(): Promise<ServerWithTarget[]> {
+    const servers = await this.list();
+    return Promise.all(
+      servers.map(async (server): Promise<ServerWithTarget> => {
+        try {
+          return { server, target: await this.targets.build(server) };
+        } catch (error) {
+          if (error instanceof ServerError) return { server, error };
+          throw error;
+        }
+      }),
+    );
   }
 
   /** @throws ServerError SERVER_NOT_FOUND */

@@ -1,6 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
+import { UuidParam } from '../common/validation.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
 import type { PoolStats } from '../ssh-pool/ssh-pool.types.js';
+import type { ServerStatusDto } from './status.dto.js';
+import { StatusService } from './status.service.js';
 
 /** The seed's shape, kept for existing dashboards. */
 export interface PoolStatsResponseDto {
@@ -10,10 +13,24 @@ export interface PoolStatsResponseDto {
 
 @Controller('api/server-status')
 export class StatusController {
-  constructor(private readonly pool: SshPoolService) {}
+  constructor(
+    private readonly pool: SshPoolService,
+    private readonly status: StatusService,
+  ) {}
 
   @Get('pool/stats')
   poolStats(): PoolStatsResponseDto {
     return { success: true, pool_stats: this.pool.getStats() };
+  }
+
+  /** Every server; the servers of one host are answered by one probe on one channel. */
+  @Get()
+  all(): Promise<ServerStatusDto[]> {
+    return this.status.getAll();
+  }
+
+  @Get(':serverId')
+  one(@UuidParam('serverId') serverId: string): Promise<ServerStatusDto> {
+    return this.status.getOne(serverId);
   }
 }

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { ServersModule } from '../servers/servers.module.js';
 import { PoolController } from './pool.controller.js';
 import { StatusController } from './status.controller.js';
+import { StatusService } from './status.service.js';
 
 /** Server status and the pool's own endpoints; the pool comes from the global SshPoolModule. */
-@Module({ imports: [ServersModule], controllers: [StatusController, PoolController] })
+@Module({ imports: [ServersModule], controllers: [StatusController, PoolController], providers: [StatusService] })
 export class StatusModule {}
