@@ -2,6 +2,7 @@ import type { GroupContext, Slot } from './connection-group.types.js';
 import type { ConnectionKey } from './connection-key.js';
 import { timeoutError } from './exec-runner.js';
 import { PooledConnection } from './pooled-connection.js';
+import { closeSpares, discardSpare, keepSpares, type SpareEvents } from './spare-channels.js';
 import { SshPoolError } from './ssh-pool.errors.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
@@ -54,10 +55,13 @@ export class ConnectionGroup {
    * Reserves a channel slot, waiting in FIFO order (retries go to the front) until one frees up, a
    * connection is made, or `abort` fires. Returns whether it was an immediate hit, and the slot.
    */
-  acquire(serverId: string | undefined, abort: AbortSignal, retry = false): Promise<Slot & { hit: boolean }> {
+  acquire(serverId: string | undefined, abort: AbortSignal, retry = false, spare = true): Promise<Slot & { hit: boolean }> {
     if (abort.aborted) return Promise.reject(timeoutError(abort));
-    const free = this.waiters.length === 0 || retry ? this.takeFree(serverId) : undefined;
-    if (free) return Promise.resolve({ ...free, hit: true });
+    const free = this.waiters.length === 0 || retry ? this.takeFree(serverId, spare) : undefined;
+    if (free) {
+      this.keepSpares();
+      return Promise.resolve({ ...free, hit: true });
+    }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.removeWaiter(waiter);
@@ -81,19 +85,46 @@ export class ConnectionGroup {
     });
   }
 
-  /** The server accepted the slot's channel. */
+  /** The server accepted the slot's channel (or the command on the slot's spare). */
   opened(slot: Slot): void {
-    if (slot.connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
+    if (slot.spare) slot.connection.commandsRun++;
+    else if (slot.connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
   }
 
   /** The server confirmed the channel's close: the slot is free, and handed out REOPEN_DELAY_MS later. */
   channelClosed(connection: PooledConnection, wasStuck: boolean): void {
+    this.cool(connection, wasStuck);
+    this.release(connection);
+  }
+
+  private cool(connection: PooledConnection, wasStuck: boolean): void {
     connection.closed(this.ctx.now(), wasStuck);
     setTimeout(() => {
       connection.cooling--;
       this.pump();
     }, REOPEN_DELAY_MS);
-    this.release(connection);
+  }
+
+  /** Spare channels report here; their slots are accounted like commands' but never make a connection look busy. */
+  private readonly spareEvents: SpareEvents = {
+    now: () => this.ctx.now(),
+    opened: (connection) => {
+      connection.accepted(false, false);
+      this.pump();
+    },
+    refused: (connection, openSentAt) => this.refused({ connection, probe: false }, openSentAt),
+    freed: (connection, confirmed) => {
+      if (confirmed) this.cool(connection, false);
+      this.dropIfDone(connection);
+      this.pump();
+    },
+    lost: (connection) => this.evict(connection, 'dead'),
+  };
+
+  /** Opens spares in the background where the connections want them (never while requests wait). */
+  private keepSpares(): void {
+    if (!this.ctx.spareChannels || this.waiters.length > 0) return;
+    for (const connection of this.connections) keepSpares(connection, this.spareEvents);
   }
 
   /** A channel we closed was not confirmed within the bound: its slot is lost, the connection retires. */
@@ -139,6 +170,7 @@ export class ConnectionGroup {
   cleanup(now: number, idleTimeoutMs: number): number {
     let closed = 0;
     for (const connection of [...this.connections]) {
+      closeSpares(connection, this.spareEvents, true);
       if (now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       else if (connection.channelsInUse === 0 && now - connection.lastUsedAt >= idleTimeoutMs) this.markRetiring(connection, 'idle');
       if (!connection.alive) closed++;
@@ -147,22 +179,41 @@ export class ConnectionGroup {
     return closed;
   }
 
-  private takeFree(serverId: string | undefined): Slot | undefined {
+  private takeFree(serverId: string | undefined, spare = true): Slot | undefined {
     const now = this.ctx.now();
     let best: PooledConnection | undefined;
     for (const connection of [...this.connections]) {
       if (connection.usable && now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       if (connection.hasFreeChannel && (!best || connection.channelsInUse < best.channelsInUse)) best = connection;
     }
+    const spared = spare ? this.takeSpare(serverId, now) : undefined;
+    if (spared) return spared;
     // Every slot taken: try one above a lowered limit before waiting (the limit may be sshd's lag, not MaxSessions).
     const probe = !best ? this.connections.find((c) => c.canProbe) : undefined;
     probe?.startProbe();
     const connection = best ?? probe;
     if (!connection) return undefined;
+    this.reserve(connection, serverId, now);
+    return { connection, probe: connection === probe };
+  }
+
+  /** A ready spare's slot becomes the command's: one round trip instead of two. */
+  private takeSpare(serverId: string | undefined, now: number): Slot | undefined {
+    for (const connection of this.connections) {
+      if (!connection.usable) continue;
+      const spare = connection.spares.take((dead) => discardSpare(connection, dead, this.spareEvents));
+      if (!spare) continue;
+      this.reserve(connection, serverId, now);
+      return { connection, probe: false, spare };
+    }
+    return undefined;
+  }
+
+  private reserve(connection: PooledConnection, serverId: string | undefined, now: number): void {
     connection.channelsInUse++;
     connection.lastUsedAt = now;
+    connection.spares.noteInUse(connection.channelsInUse, now);
     if (serverId) connection.serverIds.add(serverId);
-    return { connection, probe: connection === probe };
   }
 
   private pump(): void {
@@ -172,6 +223,7 @@ export class ConnectionGroup {
       this.waiters.shift()!.grant(slot);
     }
     if (this.waiters.length > 0 && this.shouldConnect()) this.connectForWaiters();
+    this.keepSpares();
   }
 
   /** One handshake per key until a connection proves the host and credentials; then scale out. */
@@ -224,6 +276,7 @@ export class ConnectionGroup {
     if (!connection.alive || connection.retiring) return;
     connection.retiring = true;
     connection.evictedFor = reason;
+    closeSpares(connection, this.spareEvents);
     this.dropIfDone(connection);
   }
 
@@ -237,6 +290,8 @@ export class ConnectionGroup {
     connection.alive = false;
     connection.evictedFor = reason;
     this.connections.splice(this.connections.indexOf(connection), 1);
+    // Spares get their CLOSE ahead of the disconnect.
+    closeSpares(connection, this.spareEvents);
     connection.connection.close();
     this.ctx.evicted(connection, reason);
   }

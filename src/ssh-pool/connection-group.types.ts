@@ -1,5 +1,5 @@
 import type { PooledConnection } from './pooled-connection.js';
-import type { SshConnection } from './ssh-connector.js';
+import type { SpareChannel, SshConnection } from './ssh-connector.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
 /** What a group needs from the pool: I/O, time, limits, and where to report events. */
@@ -8,6 +8,8 @@ export interface GroupContext {
   maxConnections: number;
   maxChannels: number;
   maxLifetimeMs: number;
+  /** SSH_SPARE_CHANNELS: keep session channels open ahead of need where connections offer them. */
+  spareChannels: boolean;
   /** How long the server may take to confirm a channel close before its connection is retired. */
   closeBoundMs: number;
   /** Opens a new authenticated connection for this key. @throws SshPoolError */
@@ -17,8 +19,9 @@ export interface GroupContext {
   evicted(connection: PooledConnection, reason: EvictionReason): void;
 }
 
-/** A reserved channel slot; `probe` when it is one above the connection's learned limit. */
+/** A reserved channel slot; `probe` when it is one above the connection's learned limit; `spare` when an open channel comes with it. */
 export interface Slot {
   connection: PooledConnection;
   probe: boolean;
+  spare?: SpareChannel;
 }

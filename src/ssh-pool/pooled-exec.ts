@@ -1,7 +1,7 @@
 import type { ConnectionGroup, Slot } from './connection-group.js';
 import { collectOutput, timeoutError, type CommandOutput } from './exec-runner.js';
 import type { PooledConnection } from './pooled-connection.js';
-import { ChannelRefusedError, ConnectionLostError, type SshChannel } from './ssh-connector.js';
+import { ChannelRefusedError, ConnectionLostError, SpareLostError, type SshChannel } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 
 /** Opens refused or lost before the command fails with SSH_CHANNEL_FAILED. */
@@ -22,18 +22,27 @@ export interface PooledRequest {
  * not freed yet) and an open on a connection that just died are retried — nothing ran — and never
  * close the shared connection. Slot accounting follows the real channel even after a timeout.
  */
-export async function execOnGroup(group: ConnectionGroup, request: PooledRequest): Promise<{ output: CommandOutput; hit: boolean }> {
+export async function execOnGroup(
+  group: ConnectionGroup,
+  request: PooledRequest,
+): Promise<{ output: CommandOutput; hit: boolean; spare: boolean }> {
   let firstHit: boolean | undefined;
+  let spareLost = false;
   for (let attempt = 1; ; attempt++) {
-    const slot = await group.acquire(request.serverId, request.abort, attempt > 1);
+    // A spare that turned out dead is retried once, on a fresh channel.
+    const slot = await group.acquire(request.serverId, request.abort, attempt > 1, !spareLost);
     firstHit ??= slot.hit;
     const { connection } = slot;
     try {
       const channel = await raceAbort(openTracked(group, slot, request), request.abort, killChannel);
       const output = await collectOutput(channel, request.maxOutputBytes, request.abort);
       if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
-      return { output, hit: firstHit };
+      return { output, hit: firstHit, spare: slot.spare !== undefined };
     } catch (error) {
+      if (error instanceof SpareLostError && !spareLost) {
+        spareLost = true;
+        continue;
+      }
       if (!(error instanceof ChannelRefusedError || error instanceof ConnectionLostError)) throw error;
       if (attempt >= MAX_OPEN_ATTEMPTS) {
         throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} refused ${attempt} channel opens`);
@@ -46,14 +55,20 @@ export async function execOnGroup(group: ConnectionGroup, request: PooledRequest
 
 /** Starts the channel and keeps the group's slot accounting true to the server, whoever waits. */
 function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
-  const { connection } = slot;
+  const { connection, spare } = slot;
   const openSentAt = request.now();
-  return connection.connection.exec(request.command).then(
+  return (spare ? spare.exec(request.command) : connection.connection.exec(request.command)).then(
     (channel) => {
       group.opened(slot);
       return watchClose(group, connection, channel);
     },
     (error: unknown) => {
+      if (spare) {
+        // The session was counted open: its slot frees when the server confirms the close.
+        spare.discard();
+        void spare.closed.then(() => group.channelClosed(connection, false));
+        throw error instanceof SpareLostError ? error : new SpareLostError('spare channel failed');
+      }
       if (error instanceof ChannelRefusedError) {
         request.onRefusal();
         group.refused(slot, openSentAt);

@@ -59,6 +59,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     this.pool = config.get('pool', { infer: true });
     this.ssh = config.get('ssh', { infer: true });
     this.dialer = new PoolDialer({ connector, hostKeys, keys, targets }, this.ssh, this.backoff, this.counters, this.logger);
+    this.dialer.spareChannels = this.pool.enabled && this.pool.spareChannels;
   }
 
   onModuleInit(): void {
@@ -236,7 +237,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
 
   private async execPooled(target: SshTarget, command: string, abort: AbortSignal): Promise<CommandOutput> {
     const group = this.groupFor(target);
-    const { output, hit } = await execOnGroup(group, {
+    const { output, hit, spare } = await execOnGroup(group, {
       serverId: target.serverId,
       command,
       abort,
@@ -244,6 +245,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       now: Date.now,
       onRefusal: () => this.counters.refusals++,
     });
+    if (spare) this.counters.spareHits++;
     if (hit) {
       this.counters.hits++;
       this.logger.debug(`Reusing existing connection: ${group.key}`);
@@ -274,6 +276,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
         maxConnections: this.pool.maxConnectionsPerKey,
         maxChannels: this.pool.maxChannelsPerConnection,
         maxLifetimeMs: this.pool.maxLifetimeMs,
+        spareChannels: this.pool.spareChannels,
         // A peer that leaves a close unconfirmed as long as keepalive would take to call it dead.
         closeBoundMs: this.ssh.keepaliveIntervalMs * this.ssh.keepaliveCountMax,
         connect: () => this.dialer.dial(target, key),
