@@ -2,7 +2,7 @@ import type { GroupContext, Slot } from './connection-group.types.js';
 import type { ConnectionKey } from './connection-key.js';
 import { timeoutError } from './exec-runner.js';
 import { PooledConnection } from './pooled-connection.js';
-import { closeSpares, discardSpare, keepSpares, type SpareEvents } from './spare-channels.js';
+import { closeSpares, discardSpare, keepSpares, SPARE_REFUSAL_PAUSE_MS, type SpareEvents } from './spare-channels.js';
 import { SshPoolError } from './ssh-pool.errors.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
@@ -85,10 +85,15 @@ export class ConnectionGroup {
     });
   }
 
-  /** The server accepted the slot's channel (or the command on the slot's spare). */
+  /** The server accepted the slot's command; on a bare session (a spare's or a fresh one) the session already counted. */
   opened(slot: Slot): void {
-    if (slot.spare) slot.connection.commandsRun++;
-    else if (slot.connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
+    if (slot.spare || slot.connection.connection.openSpare) slot.connection.commandsRun++;
+    else this.sessionOpened(slot, true);
+  }
+
+  /** The server confirmed a session channel for the slot. */
+  sessionOpened(slot: Slot, command = false): void {
+    if (slot.connection.accepted(slot.probe, command)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
   }
 
   /** The server confirmed the channel's close: the slot is free, and handed out REOPEN_DELAY_MS later. */
@@ -112,7 +117,11 @@ export class ConnectionGroup {
       connection.accepted(false, false);
       this.pump();
     },
-    refused: (connection, openSentAt) => this.refused({ connection, probe: false }, openSentAt),
+    refused: (connection, openSentAt) => {
+      this.refused({ connection, probe: false }, openSentAt);
+      // Spares pause after a refusal; try again after the pause even if no command comes meanwhile.
+      setTimeout(() => this.pump(), SPARE_REFUSAL_PAUSE_MS).unref();
+    },
     freed: (connection, confirmed) => {
       if (confirmed) this.cool(connection, false);
       this.dropIfDone(connection);

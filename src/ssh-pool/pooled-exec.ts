@@ -15,6 +15,8 @@ export interface PooledRequest {
   now(): number;
   /** Counts a channel-open refusal (statistics). */
   onRefusal(): void;
+  /** Counts a command the server accepted on a spare channel (statistics). */
+  onSpare(): void;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface PooledRequest {
 export async function execOnGroup(
   group: ConnectionGroup,
   request: PooledRequest,
-): Promise<{ output: CommandOutput; hit: boolean; spare: boolean }> {
+): Promise<{ output: CommandOutput; hit: boolean }> {
   let firstHit: boolean | undefined;
   let spareLost = false;
   for (let attempt = 1; ; attempt++) {
@@ -37,7 +39,7 @@ export async function execOnGroup(
       const channel = await raceAbort(openTracked(group, slot, request), request.abort, killChannel);
       const output = await collectOutput(channel, request.maxOutputBytes, request.abort);
       if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
-      return { output, hit: firstHit, spare: slot.spare !== undefined };
+      return { output, hit: firstHit };
     } catch (error) {
       if (error instanceof SpareLostError && !spareLost) {
         spareLost = true;
@@ -53,31 +55,60 @@ export async function execOnGroup(
   }
 }
 
-/** Starts the channel and keeps the group's slot accounting true to the server, whoever waits. */
+/**
+ * Starts the channel and keeps the group's slot accounting true to the server, whoever waits. Where
+ * the connection can open bare sessions, a fresh channel is opened that way too (the same two round
+ * trips as ssh2's exec): the session then counts from the server's confirmation, as a spare's does,
+ * so a refusal that arrives meanwhile is learned from the sessions the server really holds.
+ */
 function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
   const { connection, spare } = slot;
+  const openSession = connection.connection.openSpare;
+  if (!spare && !openSession) return openExec(group, slot, request);
   const openSentAt = request.now();
-  return (spare ? spare.exec(request.command) : connection.connection.exec(request.command)).then(
-    (channel) => {
-      group.opened(slot);
-      return watchClose(group, connection, channel);
-    },
-    (error: unknown) => {
-      if (spare) {
+  const session = spare
+    ? Promise.resolve(spare)
+    : openSession!().then((opened) => {
+        group.sessionOpened(slot);
+        return opened;
+      }, openFailed(group, slot, request, openSentAt));
+  return session.then((open) =>
+    open.exec(request.command).then(
+      (channel) => {
+        group.opened(slot);
+        if (spare) request.onSpare();
+        return watchClose(group, connection, channel);
+      },
+      (error: unknown) => {
         // The session was counted open: its slot frees when the server confirms the close.
-        spare.discard();
-        void spare.closed.then(() => group.channelClosed(connection, false));
-        throw error instanceof SpareLostError ? error : new SpareLostError('spare channel failed');
-      }
-      if (error instanceof ChannelRefusedError) {
-        request.onRefusal();
-        group.refused(slot, openSentAt);
-      }
-      group.release(connection);
-      if (error instanceof ConnectionLostError) group.evict(connection, 'dead');
-      throw error;
-    },
+        open.discard();
+        void open.closed.then(() => group.channelClosed(connection, false));
+        throw error instanceof SpareLostError ? error : new SpareLostError('session channel failed');
+      },
+    ),
   );
+}
+
+/** ssh2's own two-step exec (spares unavailable): the session counts once the command was accepted. */
+function openExec(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
+  const openSentAt = request.now();
+  return slot.connection.connection.exec(request.command).then((channel) => {
+    group.opened(slot);
+    return watchClose(group, slot.connection, channel);
+  }, openFailed(group, slot, request, openSentAt));
+}
+
+/** An open the server refused, or one on a connection that died: the slot is free again, nothing ran. */
+function openFailed(group: ConnectionGroup, slot: Slot, request: PooledRequest, openSentAt: number): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ChannelRefusedError) {
+      request.onRefusal();
+      group.refused(slot, openSentAt);
+    }
+    group.release(slot.connection);
+    if (error instanceof ConnectionLostError) group.evict(slot.connection, 'dead');
+    throw error;
+  };
 }
 
 /**

@@ -237,15 +237,15 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
 
   private async execPooled(target: SshTarget, command: string, abort: AbortSignal): Promise<CommandOutput> {
     const group = this.groupFor(target);
-    const { output, hit, spare } = await execOnGroup(group, {
+    const { output, hit } = await execOnGroup(group, {
       serverId: target.serverId,
       command,
       abort,
       maxOutputBytes: this.ssh.maxOutputBytes,
       now: Date.now,
       onRefusal: () => this.counters.refusals++,
+      onSpare: () => this.counters.spareHits++,
     });
-    if (spare) this.counters.spareHits++;
     if (hit) {
       this.counters.hits++;
       this.logger.debug(`Reusing existing connection: ${group.key}`);

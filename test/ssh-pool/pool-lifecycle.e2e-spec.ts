@@ -49,7 +49,8 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: lifecycle (SSH_SPARE_CHA
     const authsBefore = first.acceptedAuths();
     const disconnectsBefore = first.disconnects();
     const long = pool.exec(target, 'sleep 2; echo finished');
-    await new Promise((r) => setTimeout(r, 1200));
+    // Past the 1 s lifetime counted from the connect (which, with spares, includes the feature test).
+    await new Promise((r) => setTimeout(r, 1500));
     await expect(pool.exec(target, 'echo on-new')).resolves.toMatchObject({ stdout: 'on-new\n' });
     expect(first.acceptedAuths() - authsBefore).toBe(2);
     expect(first.disconnects()).toBe(disconnectsBefore);
