@@ -2,21 +2,15 @@
 // servers on 3 sshd hosts, cache off: median of 20 sweeps and the sessions sshd counted per sweep;
 // then the sweep time while one host is frozen (SIGSTOPped sshd), silent in the handshake, or stopped.
 // Prints a markdown report.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeCs2Farm } from '../test/status/fake-cs2.js';
-import { eventually } from '../test/support/eventually.js';
-import { freePort, loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
+import { loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
+import { ServiceProcess } from './service-process.js';
 import { median } from './stats.js';
 
 const SERVERS_PER_HOST = 10;
 const SWEEPS = Number(process.env.BENCH_SWEEPS ?? 20);
 const PROBE_TIMEOUT_MS = 2000;
-const TOKEN = randomBytes(16).toString('hex');
 
 interface Status {
   serverId: string;
@@ -25,56 +19,13 @@ interface Status {
   error?: string;
 }
 
-class Service {
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly base: string,
-    private readonly dataDir: string,
-  ) {}
-
-  static async start(env: Record<string, string>): Promise<Service> {
-    const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'cs2-status-bench-'));
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', INTERNAL_TCP_PORT: '0', API_TOKENS: TOKEN, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${dataDir}/db.sqlite`, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const service = new Service(child, `http://127.0.0.1:${port}`, dataDir);
-    let live = false;
-    const poll = setInterval(() => void fetch(`${service.base}/health/live`).then((r) => (live = r.ok), () => undefined), 50);
-    try {
-      await eventually('dist/main.js to answer /health/live', () => live, 20_000);
-    } finally {
-      clearInterval(poll);
-    }
-    return service;
-  }
-
-  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
-}
-
 interface Sweep {
   ms: number;
   sessions: number[];
   statuses: Status[];
 }
 
-async function sweep(service: Service, hosts: SshdHost[]): Promise<Sweep> {
+async function sweep(service: ServiceProcess, hosts: SshdHost[]): Promise<Sweep> {
   const before = hosts.map((h) => h.sessionsStarted());
   const started = performance.now();
   const statuses = await service.api<Status[]>('GET', '/api/server-status');
@@ -82,7 +33,7 @@ async function sweep(service: Service, hosts: SshdHost[]): Promise<Sweep> {
   return { ms, statuses, sessions: hosts.map((h, i) => h.sessionsStarted() - before[i]) };
 }
 
-async function sweeps(service: Service, hosts: SshdHost[], count: number): Promise<Sweep[]> {
+async function sweeps(service: ServiceProcess, hosts: SshdHost[], count: number): Promise<Sweep[]> {
   const done: Sweep[] = [];
   for (let i = 0; i < count; i++) done.push(await sweep(service, hosts));
   return done;
@@ -109,7 +60,7 @@ async function main(): Promise<void> {
   const user = loadTestUser();
   const hosts = await Promise.all(['127.0.0.51', '127.0.0.52', '127.0.0.53'].map((address) => startSshd({ address })));
   const farm = new FakeCs2Farm(user.username);
-  const service = await Service.start({ STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) });
+  const service = await ServiceProcess.start({ STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) });
   try {
     for (const [h, host] of hosts.entries()) {
       for (let i = 0; i < SERVERS_PER_HOST; i++) {

@@ -1,18 +1,13 @@
-import type { GroupContext, Slot } from './connection-group.types.js';
+import { queuedRequest, type GroupContext, type Slot, type Waiter } from './connection-group.types.js';
 import type { ConnectionKey } from './connection-key.js';
 import { timeoutError } from './exec-runner.js';
 import { PooledConnection } from './pooled-connection.js';
-import { closeSpares, discardSpare, keepSpares, SPARE_REFUSAL_PAUSE_MS, type SpareEvents } from './spare-channels.js';
+import { GroupSpares, SPARE_REFUSAL_PAUSE_MS } from './spare-channels.js';
 import { SshPoolError } from './ssh-pool.errors.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
 export type { GroupContext, Slot } from './connection-group.types.js';
 
-interface Waiter {
-  serverId?: string;
-  grant(slot: Slot): void;
-  fail(error: Error): void;
-}
 
 /** sshd frees a closed session on its next loop turn: reopening the slot at once is refused ~75 % of the time. */
 export const REOPEN_DELAY_MS = 2;
@@ -27,12 +22,26 @@ export class ConnectionGroup {
   private connecting = 0;
   /** The channel limit learned from this key's refusals and confirmed tries; new connections start there. */
   private learnedLimit: number;
+  /** Spare channels' slots are accounted like commands' but never make a connection look busy. */
+  private readonly spares: GroupSpares;
 
   constructor(
     readonly key: ConnectionKey,
     private readonly ctx: GroupContext,
   ) {
     this.learnedLimit = ctx.maxChannels;
+    this.spares = new GroupSpares(ctx.spareChannels, {
+      now: () => this.ctx.now(),
+      pump: () => this.pump(),
+      cool: (connection) => this.cool(connection, false),
+      refused: (connection, openSentAt) => {
+        this.refused({ connection, probe: false }, openSentAt);
+        // Spares pause after a refusal; try again after the pause even if no command comes meanwhile.
+        setTimeout(() => this.pump(), SPARE_REFUSAL_PAUSE_MS).unref();
+      },
+      settle: (connection) => this.dropIfDone(connection),
+      lost: (connection) => this.evict(connection, 'dead'),
+    });
   }
 
   get waiting(): number {
@@ -59,30 +68,14 @@ export class ConnectionGroup {
     if (abort.aborted) return Promise.reject(timeoutError(abort));
     const free = this.waiters.length === 0 || retry ? this.takeFree(serverId, spare) : undefined;
     if (free) {
-      this.keepSpares();
+      this.spares.keep(this.connections, this.waiters.length);
       return Promise.resolve({ ...free, hit: true });
     }
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.removeWaiter(waiter);
-        reject(timeoutError(abort));
-      };
-      const waiter: Waiter = {
-        serverId,
-        grant: (slot) => {
-          abort.removeEventListener('abort', onAbort);
-          resolve({ ...slot, hit: false });
-        },
-        fail: (error) => {
-          abort.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      abort.addEventListener('abort', onAbort, { once: true });
-      if (retry) this.waiters.unshift(waiter);
-      else this.waiters.push(waiter);
-      this.pump();
-    });
+    const { waiter, granted } = queuedRequest(serverId, abort, (w) => this.removeWaiter(w));
+    if (retry) this.waiters.unshift(waiter);
+    else this.waiters.push(waiter);
+    this.pump();
+    return granted;
   }
 
   /** The server accepted the slot's command; on a bare session (a spare's or a fresh one) the session already counted. */
@@ -108,32 +101,6 @@ export class ConnectionGroup {
       connection.cooling--;
       this.pump();
     }, REOPEN_DELAY_MS);
-  }
-
-  /** Spare channels report here; their slots are accounted like commands' but never make a connection look busy. */
-  private readonly spareEvents: SpareEvents = {
-    now: () => this.ctx.now(),
-    opened: (connection) => {
-      connection.accepted(false, false);
-      this.pump();
-    },
-    refused: (connection, openSentAt) => {
-      this.refused({ connection, probe: false }, openSentAt);
-      // Spares pause after a refusal; try again after the pause even if no command comes meanwhile.
-      setTimeout(() => this.pump(), SPARE_REFUSAL_PAUSE_MS).unref();
-    },
-    freed: (connection, confirmed) => {
-      if (confirmed) this.cool(connection, false);
-      this.dropIfDone(connection);
-      this.pump();
-    },
-    lost: (connection) => this.evict(connection, 'dead'),
-  };
-
-  /** Opens spares in the background where the connections want them (never while requests wait). */
-  private keepSpares(): void {
-    if (!this.ctx.spareChannels || this.waiters.length > 0) return;
-    for (const connection of this.connections) keepSpares(connection, this.spareEvents);
   }
 
   /** A channel we closed was not confirmed within the bound: its slot is lost, the connection retires. */
@@ -179,7 +146,7 @@ export class ConnectionGroup {
   cleanup(now: number, idleTimeoutMs: number): number {
     let closed = 0;
     for (const connection of [...this.connections]) {
-      closeSpares(connection, this.spareEvents, true);
+      this.spares.close(connection, true);
       if (now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       else if (connection.channelsInUse === 0 && now - connection.lastUsedAt >= idleTimeoutMs) this.markRetiring(connection, 'idle');
       if (!connection.alive) closed++;
@@ -195,8 +162,12 @@ export class ConnectionGroup {
       if (connection.usable && now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       if (connection.hasFreeChannel && (!best || connection.channelsInUse < best.channelsInUse)) best = connection;
     }
-    const spared = spare ? this.takeSpare(serverId, now) : undefined;
-    if (spared) return spared;
+    // A ready spare's slot becomes the command's: one round trip instead of two.
+    const spared = spare ? this.spares.take(this.connections) : undefined;
+    if (spared) {
+      this.reserve(spared.connection, serverId, now);
+      return { ...spared, probe: false };
+    }
     // Every slot taken: try one above a lowered limit before waiting (the limit may be sshd's lag, not MaxSessions).
     const probe = !best ? this.connections.find((c) => c.canProbe) : undefined;
     probe?.startProbe();
@@ -204,18 +175,6 @@ export class ConnectionGroup {
     if (!connection) return undefined;
     this.reserve(connection, serverId, now);
     return { connection, probe: connection === probe };
-  }
-
-  /** A ready spare's slot becomes the command's: one round trip instead of two. */
-  private takeSpare(serverId: string | undefined, now: number): Slot | undefined {
-    for (const connection of this.connections) {
-      if (!connection.usable) continue;
-      const spare = connection.spares.take((dead) => discardSpare(connection, dead, this.spareEvents));
-      if (!spare) continue;
-      this.reserve(connection, serverId, now);
-      return { connection, probe: false, spare };
-    }
-    return undefined;
   }
 
   private reserve(connection: PooledConnection, serverId: string | undefined, now: number): void {
@@ -232,7 +191,7 @@ export class ConnectionGroup {
       this.waiters.shift()!.grant(slot);
     }
     if (this.waiters.length > 0 && this.shouldConnect()) this.connectForWaiters();
-    this.keepSpares();
+    this.spares.keep(this.connections, this.waiters.length);
   }
 
   /** One handshake per key until a connection proves the host and credentials; then scale out. */
@@ -285,7 +244,7 @@ export class ConnectionGroup {
     if (!connection.alive || connection.retiring) return;
     connection.retiring = true;
     connection.evictedFor = reason;
-    closeSpares(connection, this.spareEvents);
+    this.spares.close(connection);
     this.dropIfDone(connection);
   }
 
@@ -300,7 +259,7 @@ export class ConnectionGroup {
     connection.evictedFor = reason;
     this.connections.splice(this.connections.indexOf(connection), 1);
     // Spares get their CLOSE ahead of the disconnect.
-    closeSpares(connection, this.spareEvents);
+    this.spares.close(connection);
     connection.connection.close();
     this.ctx.evicted(connection, reason);
   }

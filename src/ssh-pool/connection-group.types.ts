@@ -1,3 +1,4 @@
+import { timeoutError } from './exec-runner.js';
 import type { PooledConnection } from './pooled-connection.js';
 import type { SpareChannel, SshConnection } from './ssh-connector.js';
 import type { EvictionReason } from './ssh-pool.types.js';
@@ -24,4 +25,39 @@ export interface Slot {
   connection: PooledConnection;
   probe: boolean;
   spare?: SpareChannel;
+}
+
+/** A request queued for a slot. */
+export interface Waiter {
+  serverId?: string;
+  grant(slot: Slot): void;
+  fail(error: Error): void;
+}
+
+/** A queued request and its outcome: a granted slot, a failure, or EXEC_TIMEOUT when `abort` fires (then `cancel` dequeues it). */
+export function queuedRequest(
+  serverId: string | undefined,
+  abort: AbortSignal,
+  cancel: (waiter: Waiter) => void,
+): { waiter: Waiter; granted: Promise<Slot & { hit: boolean }> } {
+  let waiter!: Waiter;
+  const granted = new Promise<Slot & { hit: boolean }>((resolve, reject) => {
+    const onAbort = () => {
+      cancel(waiter);
+      reject(timeoutError(abort));
+    };
+    waiter = {
+      serverId,
+      grant: (slot) => {
+        abort.removeEventListener('abort', onAbort);
+        resolve({ ...slot, hit: false });
+      },
+      fail: (error) => {
+        abort.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    };
+    abort.addEventListener('abort', onAbort, { once: true });
+  });
+  return { waiter, granted };
 }

@@ -121,3 +121,61 @@ export function discardSpare(connection: PooledConnection, spare: SpareChannel, 
 export function closeSpares(connection: PooledConnection, events: SpareEvents, onlyDead = false): void {
   for (const spare of connection.spares.drain(onlyDead)) discardSpare(connection, spare, events);
 }
+
+/** What the group does for its spares: its slot accounting, kept private to it. */
+export interface SpareHooks {
+  now(): number;
+  pump(): void;
+  /** A confirmed close: the slot cools, then frees. */
+  cool(connection: PooledConnection): void;
+  refused(connection: PooledConnection, openSentAt: number): void;
+  /** A retiring connection may close now. */
+  settle(connection: PooledConnection): void;
+  lost(connection: PooledConnection): void;
+}
+
+/** The spares of one connection group (SSH_SPARE_CHANNELS): opened, handed to commands, closed. */
+export class GroupSpares {
+  private readonly events: SpareEvents;
+
+  constructor(
+    private readonly enabled: boolean,
+    hooks: SpareHooks,
+  ) {
+    this.events = {
+      now: hooks.now,
+      opened: (connection) => {
+        connection.accepted(false, false);
+        hooks.pump();
+      },
+      refused: hooks.refused,
+      freed: (connection, confirmed) => {
+        if (confirmed) hooks.cool(connection);
+        hooks.settle(connection);
+        hooks.pump();
+      },
+      lost: hooks.lost,
+    };
+  }
+
+  /** Opens spares in the background where connections want them; never while requests wait. */
+  keep(connections: PooledConnection[], waiting: number): void {
+    if (!this.enabled || waiting > 0) return;
+    for (const connection of connections) keepSpares(connection, this.events);
+  }
+
+  /** A live spare on a usable connection; dead ones found on the way are discarded. */
+  take(connections: PooledConnection[]): { connection: PooledConnection; spare: SpareChannel } | undefined {
+    for (const connection of connections) {
+      if (!connection.usable) continue;
+      const spare = connection.spares.take((dead) => discardSpare(connection, dead, this.events));
+      if (spare) return { connection, spare };
+    }
+    return undefined;
+  }
+
+  /** Closes the connection's ready spares (retiring, shutdown), or only those the server already closed. */
+  close(connection: PooledConnection, onlyDead = false): void {
+    closeSpares(connection, this.events, onlyDead);
+  }
+}

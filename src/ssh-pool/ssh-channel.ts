@@ -2,8 +2,15 @@ import type { ClientChannel } from 'ssh2';
 import type { ChannelExit, ChannelOutcome, SpareChannel, SshChannel } from './ssh-connector.js';
 import { execOnSession, isSessionOpen, sendSignal } from './ssh2-session.js';
 
+/** The server refused to open a channel: a capacity signal, not a dead connection. */
+export class ChannelRefusedError extends Error {}
+/** The connection was gone before the channel opened: nothing ran, safe to retry elsewhere. */
+export class ConnectionLostError extends Error {}
 /** A spare channel closed (by the server, or on a dead connection) before its command was accepted: nothing ran. */
 export class SpareLostError extends Error {}
+
+/** The feature test's command: its exit code must come back through a spare channel. */
+export const SPARE_TEST_EXIT = 7;
 
 /**
  * Wraps an exec channel. Listeners attach synchronously in the exec callback, before ssh2 parses
@@ -70,4 +77,34 @@ export function wrapSpare(stream: ClientChannel): SpareChannel {
       drainAndClose(stream);
     },
   };
+}
+
+/**
+ * Opens an idle channel, runs the test command on it and expects exit code 7 back. Undefined when
+ * the server refused the channel or the connection died: that says nothing about ssh2.
+ */
+export async function spareFeatureTest(
+  openSession: () => Promise<SpareChannel>,
+  command: string,
+  timeoutMs: number,
+  released: () => void,
+): Promise<boolean | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+  const test = async () => {
+    const spare = await openSession();
+    const channel = await spare.exec(command);
+    channel.stdout.resume();
+    channel.stderr.resume();
+    const { exitCode } = await channel.closed;
+    released();
+    return exitCode === SPARE_TEST_EXIT;
+  };
+  try {
+    return await Promise.race([test(), deadline]);
+  } catch (error) {
+    return error instanceof ChannelRefusedError || error instanceof ConnectionLostError ? undefined : false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

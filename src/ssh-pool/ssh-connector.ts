@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { HostKeyVerdict } from './host-key-verifier.js';
-import { SpareLostError, wrapChannel, wrapSpare } from './ssh-channel.js';
+import { ChannelRefusedError, ConnectionLostError, spareFeatureTest, SPARE_TEST_EXIT, wrapChannel, wrapSpare } from './ssh-channel.js';
 import { hasSessionInternals, openSession } from './ssh2-session.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshAuth } from './ssh-pool.types.js';
@@ -86,14 +86,8 @@ export interface SshConnection {
   close(): void;
 }
 
-/** The server refused to open a channel: a capacity signal, not a dead connection. */
-export class ChannelRefusedError extends Error {}
-/** The connection was gone before the channel opened: nothing ran, safe to retry elsewhere. */
-export class ConnectionLostError extends Error {}
-export { SpareLostError };
+export { ChannelRefusedError, ConnectionLostError, SpareLostError } from './ssh-channel.js';
 
-/** The feature test's command: its exit code must come back through a spare channel. */
-const SPARE_TEST_EXIT = 7;
 /**
  * sshd frees a closed session a loop turn late (pooled-connection's RELEASE_LAG_MS): the test's
  * connection is handed over only after that, so the pool's first burst can learn MaxSessions exactly.
@@ -159,38 +153,16 @@ export class SshConnector {
   private async withSpares(client: Client, timeoutMs: number): Promise<SshConnection> {
     const connection = new Ssh2Connection(client);
     if (!this.hasSessionInternals(client)) return connection;
-    this.spareCheck ??= spareFeatureTest(connection, this.spareTestCommand, timeoutMs).then((works) => {
+    const ranTest = this.spareCheck === undefined;
+    this.spareCheck ??= spareFeatureTest(() => connection.openSession(), this.spareTestCommand, timeoutMs, () => (connection.releasedAt = Date.now())).then((works) => {
       if (works === undefined) this.spareCheck = undefined;
       return works ?? false;
     });
-    if (await this.spareCheck) connection.openSpare = () => connection.openSession();
+    const works = await this.spareCheck;
+    // Only the connection that ran the test waits for sshd to free its session; others go at once.
+    if (ranTest && connection.releasedAt !== undefined) await new Promise((resolve) => setTimeout(resolve, SPARE_TEST_SETTLE_MS));
+    if (works) connection.openSpare = () => connection.openSession();
     return connection;
-  }
-}
-
-/**
- * Opens an idle channel, runs the test command on it and expects exit code 7 back. Undefined when
- * the server refused the channel or the connection died: that says nothing about ssh2.
- */
-async function spareFeatureTest(connection: Ssh2Connection, command: string, timeoutMs: number): Promise<boolean | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
-  const test = async () => {
-    const spare = await connection.openSession();
-    const channel = await spare.exec(command);
-    channel.stdout.resume();
-    channel.stderr.resume();
-    const { exitCode } = await channel.closed;
-    connection.releasedAt = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, SPARE_TEST_SETTLE_MS));
-    return exitCode === SPARE_TEST_EXIT;
-  };
-  try {
-    return await Promise.race([test(), deadline]);
-  } catch (error) {
-    return error instanceof ChannelRefusedError || error instanceof ConnectionLostError ? undefined : false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
