@@ -41,7 +41,8 @@ export async function execOnGroup(
       if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
       return { output, hit: firstHit };
     } catch (error) {
-      if (error instanceof SpareLostError && !spareLost) {
+      if (error instanceof SpareLostError) {
+        if (spareLost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} closed the channel before the command started`);
         spareLost = true;
         continue;
       }

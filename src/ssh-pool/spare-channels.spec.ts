@@ -53,6 +53,21 @@ describe('spare channels (pool logic, fake connector)', () => {
     await eventually('the dead spare to free its session', () => fake.connections[0].sessions === pool.getStats().spare_channels);
   });
 
+  it('retries once on a fresh channel when the spare closes under its exec request', async () => {
+    await start();
+    await pool.exec(target, 'echo 1');
+    await spareReady();
+    fake.closeSpareOnExec = 1;
+    await expect(pool.exec(target, 'echo raced')).resolves.toMatchObject({ exitCode: 0, stdout: 'raced\n' });
+    expect(pool.getStats()).toMatchObject({ spare_hits: 0, channel_open_refusals: 0, total_connections: 1 });
+    await eventually('the closed spare to free its slot', () => pool.getStats().channels_in_use === 0);
+    // Twice in a row (the fresh channel too): a pool error, not a raw one, and nothing ran.
+    fake.closeSpareOnExec = 2;
+    await expect(pool.exec(target, 'echo twice')).rejects.toMatchObject({ code: 'SSH_CHANNEL_FAILED' });
+    await eventually('both slots to free', () => pool.getStats().channels_in_use === 0);
+    await expect(pool.exec(target, 'echo after')).resolves.toMatchObject({ stdout: 'after\n' });
+  });
+
   it('never lets spares exceed MaxSessions or fail a command under bursts', async () => {
     fake.maxSessions = 3;
     await start({ POOL_MAX_CONNECTIONS_PER_KEY: '2' });

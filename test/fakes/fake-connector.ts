@@ -20,6 +20,8 @@ import type { SshPoolError } from '../../src/ssh-pool/ssh-pool.errors.js';
 export class FakeConnector {
   maxSessions = 10;
   spares = false;
+  /** The server closes this many sessions as their exec request arrives (the race a spare's state check cannot see). */
+  closeSpareOnExec = 0;
   /** How long after a channel's close its session still counts against maxSessions (sshd's late free). */
   freeLagMs = 0;
   connectDelayMs = 5;
@@ -104,6 +106,10 @@ export class FakeConnection implements SshConnection {
       },
       closed,
       exec: (command) => {
+        if (state === 'idle' && this.fake.closeSpareOnExec > 0) {
+          this.fake.closeSpareOnExec--;
+          handle.close();
+        }
         if (state !== 'idle') return Promise.reject(new SpareLostError('closed'));
         state = 'used';
         this.idleSpares.delete(handle);
