@@ -131,10 +131,32 @@ describe('AllExceptionsFilter', () => {
     expect(logger.errors).toEqual([]);
   });
 
-  it('fails RPC calls with the same code and status, without the HTTP correlation id', async () => {
-    const host = new ExecutionContextHost([{ cmd: 'servers.get' }, {}]);
+  const rpc = (error: unknown, data: unknown): Promise<never> => {
+    const host = new ExecutionContextHost([data, {}]);
     host.setType('rpc');
-    const result = new AllExceptionsFilter().catch(new ServerError(ServerErrorCode.NOT_FOUND, 'gone'), host) as Observable<never>;
-    await expect(firstValueFrom(result)).rejects.toEqual({ statusCode: 404, code: 'SERVER_NOT_FOUND', message: 'gone' });
+    return firstValueFrom(new AllExceptionsFilter().catch(error, host) as Observable<never>);
+  };
+
+  it('fails RPC calls with the HTTP body: same status, code, details, and a correlation id', async () => {
+    await expect(rpc(ServerError.notFound('abc'), { token: 't', id: 'abc' })).rejects.toEqual({
+      statusCode: 404,
+      code: 'SERVER_NOT_FOUND',
+      message: 'Server abc not found',
+      details: { id: 'abc' },
+      correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    await expect(rpc(new SshPoolError(SshPoolErrorCode.EXEC_TIMEOUT, 'slow'), 'not an object')).rejects.toMatchObject({ statusCode: 504, code: 'EXEC_TIMEOUT' });
+  });
+
+  it("takes an RPC caller's correlation id when it is acceptable, and logs unknown RPC errors with it", async () => {
+    await expect(rpc(new TypeError('boom'), { correlationId: 'job-42:7' })).rejects.toEqual({
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'Internal server error',
+      correlationId: 'job-42:7',
+    });
+    expect(logger.errors).toEqual([expect.stringContaining('Unhandled error [job-42:7]')]);
+    const refused = rpc(new TypeError('boom'), { correlationId: 'evil\nX-Header: 1' });
+    await expect(refused).rejects.toMatchObject({ correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 });
