@@ -1,9 +1,8 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { remoteScratchPath, sshServerBody } from '../support/ssh-servers.js';
-import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { rpcCaller, type RpcCaller } from './rpc-peers.js';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import type { TestApp } from '../support/app.js';
+import { remoteScratchPath } from '../support/ssh-servers.js';
+import type { SshdHost, TestUser } from '../support/sshd.js';
+import { type RpcCaller, startTransportFixture, type TransportFixture } from './rpc-peers.js';
 
 /** The RPC error payload: the REST error body, correlation id included. */
 const rpcError = (statusCode: number, code: string, extra: Record<string, unknown> = {}) => ({
@@ -15,28 +14,18 @@ const rpcError = (statusCode: number, code: string, extra: Record<string, unknow
 });
 
 describe('internal TCP transport (ClientProxy against the running app and real sshd)', () => {
+  let fixture: TransportFixture;
   let user: TestUser;
   let sshd: SshdHost;
-  let db: TestDatabase;
   let t: TestApp;
   let rpc: RpcCaller;
   let id: string;
 
   beforeAll(async () => {
-    user = loadTestUser();
-    db = await createTestDatabase('sqlite');
-    sshd = await startSshd({ address: '127.0.0.12' });
-    const port = await freePort();
-    t = await createTestApp({ DATABASE_URL: db.url, HOST: '127.0.0.1', INTERNAL_TCP_PORT: String(port) });
-    rpc = await rpcCaller(port);
-    id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user)).expect(201)).body.id;
+    fixture = await startTransportFixture('127.0.0.12');
+    ({ user, sshd, t, rpc, id } = fixture);
   });
-  afterAll(async () => {
-    await rpc?.client.close();
-    await t?.close();
-    await sshd?.stop();
-    await db?.drop();
-  });
+  afterAll(() => fixture?.close());
 
   it('answers pool.stats, servers.list and servers.get with the REST bodies', async () => {
     expect(await rpc.call('pool.stats')).toEqual((await t.api.get('/api/server-status/pool/stats').expect(200)).body);
@@ -90,7 +79,7 @@ describe('internal TCP transport (ClientProxy against the running app and real s
         rpcError(504, 'EXEC_TIMEOUT'),
       );
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      await sshd.waitFor(() => !isAlive(pid));
+      await sshd.waitFor(() => !existsSync(`/proc/${pid}`));
     } finally {
       rmSync(pidFile, { force: true });
     }
@@ -125,11 +114,3 @@ describe('internal TCP transport (ClientProxy against the running app and real s
   });
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -2,7 +2,11 @@
 import { ClientProxyFactory, type ClientProxy, Transport } from '@nestjs/microservices';
 import { connect, type Socket } from 'node:net';
 import { firstValueFrom } from 'rxjs';
-import { TEST_TOKEN } from '../support/app.js';
+import type { LoggerService } from '@nestjs/common';
+import { createTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { sshServerBody } from '../support/ssh-servers.js';
+import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 
 export interface RpcCaller {
   client: ClientProxy;
@@ -50,4 +54,43 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The app with its TCP transport on a free port, a real sshd, one registered server and a connected ClientProxy. */
+export interface TransportFixture {
+  user: TestUser;
+  sshd: SshdHost;
+  t: TestApp;
+  rpc: RpcCaller;
+  /** The TCP transport's port. */
+  port: number;
+  /** A server on `sshd`. */
+  id: string;
+  close(): Promise<void>;
+}
+
+export async function startTransportFixture(sshdAddress: string, logger?: LoggerService): Promise<TransportFixture> {
+  const user = loadTestUser();
+  let db: TestDatabase | undefined;
+  let sshd: SshdHost | undefined;
+  let t: TestApp | undefined;
+  let rpc: RpcCaller | undefined;
+  const close = async () => {
+    await rpc?.client.close();
+    await t?.close();
+    await sshd?.stop();
+    await db?.drop();
+  };
+  try {
+    db = await createTestDatabase('sqlite');
+    sshd = await startSshd({ address: sshdAddress });
+    const port = await freePort();
+    t = await createTestApp({ DATABASE_URL: db.url, HOST: '127.0.0.1', INTERNAL_TCP_PORT: String(port) }, { logger });
+    rpc = await rpcCaller(port);
+    const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user)).expect(201)).body.id as string;
+    return { user, sshd, t, rpc, port, id, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

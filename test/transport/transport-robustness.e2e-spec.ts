@@ -2,12 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { MAX_FRAME_CHARS } from '../../src/transport/internal-transport.js';
-import { CapturingLogger, createTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { CapturingLogger, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { eventually } from '../support/eventually.js';
-import { sshServerBody } from '../support/ssh-servers.js';
-import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { frame, rawPeer, rpcCaller, type RpcCaller, within } from './rpc-peers.js';
+import type { SshdHost } from '../support/sshd.js';
+import { frame, rawPeer, type RpcCaller, startTransportFixture, type TransportFixture, within } from './rpc-peers.js';
 
 /** `<length>#<text>` for text that need not be JSON. */
 const withLength = (text: string) => `${text.length}#${text}`;
@@ -15,9 +13,8 @@ const withLength = (text: string) => `${text.length}#${text}`;
 const request = (cmd: string, data: unknown) => frame({ id: randomUUID(), pattern: { cmd }, data });
 
 describe('internal TCP transport: hostile and broken peers', () => {
-  let user: TestUser;
+  let fixture: TransportFixture;
   let sshd: SshdHost;
-  let db: TestDatabase;
   let t: TestApp;
   let rpc: RpcCaller;
   let port: number;
@@ -32,20 +29,10 @@ describe('internal TCP transport: hostile and broken peers', () => {
   };
 
   beforeAll(async () => {
-    user = loadTestUser();
-    db = await createTestDatabase('sqlite');
-    sshd = await startSshd({ address: '127.0.0.13' });
-    port = await freePort();
-    t = await createTestApp({ DATABASE_URL: db.url, HOST: '127.0.0.1', INTERNAL_TCP_PORT: String(port) }, { logger });
-    rpc = await rpcCaller(port);
-    id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user)).expect(201)).body.id;
+    fixture = await startTransportFixture('127.0.0.13', logger);
+    ({ sshd, t, rpc, port, id } = fixture);
   });
-  afterAll(async () => {
-    await rpc?.client.close();
-    await t?.close();
-    await sshd?.stop();
-    await db?.drop();
-  });
+  afterAll(() => fixture?.close());
 
   it.each([
     ['invalid JSON (holding a token)', withLength(`{"data":{"token":"${TEST_TOKEN}"}`)],
