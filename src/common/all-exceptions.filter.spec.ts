@@ -14,6 +14,7 @@ import { firstValueFrom, type Observable } from 'rxjs';
 import { ServerError, ServerErrorCode } from '../servers/servers.errors.js';
 import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
+import { DomainError, ErrorKind } from './domain-error.js';
 import { RequestValidationError } from './request-validation.error.js';
 
 /** What the filter wrote: a stand-in for express's Response, recording instead of sending. */
@@ -90,6 +91,37 @@ describe('AllExceptionsFilter', () => {
   it.each(Object.values(ServerErrorCode))('maps server error %s to its status', (code) => {
     const res = run(new ServerError(code, 'message'));
     expect(res.body).toEqual({ statusCode: serverStatus[code], code, message: 'message', correlationId: expect.any(String) });
+  });
+
+  it('maps a domain error of any module by its declared kind, without knowing the module', () => {
+    class QuotaError extends DomainError {
+      readonly code = 'QUOTA_EXCEEDED';
+      constructor(
+        readonly kind: ErrorKind,
+        readonly details?: unknown,
+      ) {
+        super('quota exceeded');
+      }
+    }
+    const statuses = Object.values(ErrorKind).map((kind) => [kind, run(new QuotaError(kind)).statusCode]);
+    expect(Object.fromEntries(statuses)).toEqual({
+      INVALID_REQUEST: 400,
+      FORBIDDEN: 403,
+      NOT_FOUND: 404,
+      CONFLICT: 409,
+      UNPROCESSABLE: 422,
+      UPSTREAM_FAILURE: 502,
+      UNAVAILABLE: 503,
+      TIMEOUT: 504,
+      INTERNAL: 500,
+    });
+    expect(run(new QuotaError(ErrorKind.CONFLICT, { limit: 3 })).body).toEqual({
+      statusCode: 409,
+      code: 'QUOTA_EXCEEDED',
+      message: 'quota exceeded',
+      details: { limit: 3 },
+      correlationId: expect.any(String),
+    });
   });
 
   it('answers validation failures 400 VALIDATION_FAILED naming the fields', () => {
