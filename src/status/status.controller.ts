@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { UuidParam } from '../common/validation.js';
-import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
 import type { PoolStats } from '../ssh-pool/ssh-pool.types.js';
+import { PoolAdminService } from './pool-admin.service.js';
 import type { ServerStatusDto } from './status.dto.js';
 import { StatusService } from './status.service.js';
 
@@ -14,13 +14,13 @@ export interface PoolStatsResponseDto {
 @Controller('api/server-status')
 export class StatusController {
   constructor(
-    private readonly pool: SshPoolService,
+    private readonly admin: PoolAdminService,
     private readonly status: StatusService,
   ) {}
 
   @Get('pool/stats')
   poolStats(): PoolStatsResponseDto {
-    return { success: true, pool_stats: this.pool.getStats() };
+    return this.admin.stats();
   }
 
   /** Every server; the servers of one host are answered by one probe on one channel. */
