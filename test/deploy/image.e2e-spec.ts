@@ -88,7 +88,8 @@ describe('the Docker image, replayed without a container engine', () => {
     const service = start(replay, image, { HOST: '127.0.0.1', PORT: String(port), INTERNAL_TCP_PORT: String(await freePort()) });
     try {
       const base = `http://127.0.0.1:${port}`;
-      await eventually(() => `the image to listen; output:\n${service.output()}`, () => service.output().includes('HTTP listening'), 60_000);
+      await eventually(() => `the image to listen; output:\n${service.output()}`, () => service.output().includes('HTTP listening') || service.child.exitCode !== null, 60_000);
+      if (service.child.exitCode !== null) throw new Error(`the image exited ${service.child.exitCode} at start:\n${service.output()}`);
       report.push(`started as uid ${user.uid} (USER ${image.user}) and listening after ${Date.now() - startedAt} ms`);
       expect(readFileSync(`/proc/${service.child.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm'));
       const ready = await fetch(`${base}/health/ready`);
