@@ -119,16 +119,14 @@ export class ImageReplay {
   /** Host accounts plus the image's USERs (node) as this replay's uid, bound over /etc in the namespace. */
   private writeAccounts(stages: Stage[]): void {
     const users = new Set(stages.flatMap((s) => s.instructions.flatMap((i) => (i.op === 'USER' ? [i.user] : []))));
-    let passwd = readFileSync('/etc/passwd', 'utf8');
-    let group = readFileSync('/etc/group', 'utf8');
-    for (const name of users) {
-      if (name === 'root' || new RegExp(`^${name}:`, 'm').test(passwd)) continue;
-      passwd += `${name}:x:${this.user.uid}:${this.user.gid}::/home/${name}:/usr/sbin/nologin\n`;
-      group += `${name}:x:${this.user.gid}:\n`;
-    }
+    users.delete('root');
+    // A host account of the same name (nobody) is replaced: the image's users are always the replay's uid.
+    const others = (file: string) => readFileSync(file, 'utf8').split('\n').filter((line) => line !== '' && !users.has(line.split(':')[0]));
+    const passwd = [...others('/etc/passwd'), ...[...users].map((name) => `${name}:x:${this.user.uid}:${this.user.gid}::/home/${name}:/usr/sbin/nologin`)];
+    const group = [...others('/etc/group'), ...[...users].map((name) => `${name}:x:${this.user.gid}:`)];
     mkdirSync(join(this.workspace, 'etc'), { recursive: true });
-    writeFileSync(join(this.workspace, 'etc', 'passwd'), passwd);
-    writeFileSync(join(this.workspace, 'etc', 'group'), group);
+    writeFileSync(join(this.workspace, 'etc', 'passwd'), `${passwd.join('\n')}\n`);
+    writeFileSync(join(this.workspace, 'etc', 'group'), `${group.join('\n')}\n`);
   }
 
   /** `sh -c` text that binds the stage's directories at their image paths, then execs `argv` as `user`. */
