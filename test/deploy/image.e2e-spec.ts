@@ -35,9 +35,10 @@ describe('the Docker image, replayed without a container engine', () => {
   let image: ImageRuntime;
   let volumes: string[];
   let sshd: SshdHost;
+  let workspace: string | undefined;
 
   beforeAll(async () => {
-    const workspace = scratchDir('image');
+    workspace = scratchDir('image');
     chmodSync(workspace, 0o755); // the unprivileged user must reach /app through it, as in a container
     replay = new ImageReplay(CONTEXT, workspace, user, (line) => report.push(line));
     image = await replay.build();
@@ -52,6 +53,7 @@ describe('the Docker image, replayed without a container engine', () => {
 
   afterAll(async () => {
     await sshd?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true }); // two copies of node_modules
     if (report.length > 0) console.log(`image check:\n  ${report.join('\n  ')}`);
   });
 
