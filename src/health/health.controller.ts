@@ -1,11 +1,18 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ApiErrors } from '../openapi/api-errors.js';
 import { Public } from '../common/public.decorator.js';
 import { SshPoolHealthIndicator } from '../ssh-pool/ssh-pool.health.js';
 import { NotReadyError } from './health.errors.js';
 
+export class LiveResponseDto {
+  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
+}
+
 /** Kubernetes probes. Unauthenticated by contract; they reveal counts, never hosts or keys. */
 @Public()
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -16,12 +23,17 @@ export class HealthController {
 
   /** The event loop answers: no I/O, so a slow database or SSH host never restarts the pod. */
   @Get('live')
-  live(): { status: 'ok' } {
+  @ApiOperation({ summary: 'Liveness: the event loop answers (no I/O)' })
+  @ApiOkResponse({ type: LiveResponseDto })
+  @ApiErrors()
+  live(): LiveResponseDto {
     return { status: 'ok' };
   }
 
   /** 503 `NOT_READY` (terminus' report in `details`) while shutting down or when the database does not answer. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the pool and the database indicators', description: 'NOT_READY carries terminus’ report in `details`.' })
+  @ApiErrors('NOT_READY')
   @HealthCheck()
   async ready() {
     try {
