@@ -49,7 +49,7 @@ export class ErrorBodyDto {
   @ApiProperty({ example: 'Server 6f1c2b9e-8d4a-4f3e-9b7c-2a1d0e5f6a7b not found' }) message!: string;
   @ApiPropertyOptional({
     description: 'VALIDATION_FAILED: each bad field and why (never its value); other codes: an object, or absent.',
-    oneOf: [{ type: 'array', items: { $ref: getSchemaPath(FieldErrorDto) } }, { type: 'object' }],
+    oneOf: [{ type: 'array', items: { $ref: getSchemaPath(FieldErrorDto) } }, { type: 'object', additionalProperties: true }],
   })
   details?: unknown;
   @ApiProperty({ description: "The caller's `X-Request-Id` when acceptable, else a new UUID; echoed in that header." })

@@ -62,11 +62,20 @@ export function resolve(doc: OpenAPIObject, schema: Schema): SchemaObject {
   return resolve(doc, target);
 }
 
-/** The JSON schema of a documented response, or undefined when it has no JSON body. */
-export function responseSchema(doc: OpenAPIObject, route: string, status: number): Schema | undefined {
+function responseOf(doc: OpenAPIObject, route: string, status: number): ResponseObject {
   const response = operationOf(doc, route).responses[String(status)] as ResponseObject | undefined;
   if (!response) throw new Error(`${route} documents no ${status}`);
-  return response.content?.['application/json']?.schema;
+  return response;
+}
+
+/** The JSON schema of a documented response, or undefined when it has no JSON body. */
+export function responseSchema(doc: OpenAPIObject, route: string, status: number): Schema | undefined {
+  return responseOf(doc, route, status).content?.['application/json']?.schema;
+}
+
+/** The media types a documented response names. */
+export function mediaTypes(doc: OpenAPIObject, route: string, status: number): string[] {
+  return Object.keys(responseOf(doc, route, status).content ?? {});
 }
 
 /** The error codes a documented error response names (the `code` enum of its ErrorBody). */
@@ -81,15 +90,15 @@ export function documentedCodes(doc: OpenAPIObject, route: string, status: numbe
  * strict: a key the schema does not name is a departure unless `additionalProperties` allows it,
  * so that a field a response gains without its DTO is caught.
  */
-export function departures(doc: OpenAPIObject, schema: Schema, value: unknown, at = '$'): string[] {
+export function departures(doc: OpenAPIObject, schema: Schema, value: unknown, at = '$', open = false): string[] {
   const s = resolve(doc, schema);
-  if (s.allOf) return s.allOf.flatMap((part) => departures(doc, part, value, at));
+  if (s.allOf) return allOfDepartures(doc, s.allOf, value, at);
   if (s.oneOf) return s.oneOf.some((part) => departures(doc, part, value, at).length === 0) ? [] : [`${at}: matches no oneOf branch`];
   if (value === null) return s.nullable ? [] : [`${at}: null`];
   if (s.enum && !s.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`];
   switch (s.type) {
     case 'object':
-      return objectDepartures(doc, s, value, at);
+      return objectDepartures(doc, s, value, at, open);
     case 'array':
       return Array.isArray(value) ? value.flatMap((item, i) => departures(doc, s.items ?? {}, item, `${at}[${i}]`)) : [`${at}: not an array`];
     case 'integer':
@@ -103,12 +112,21 @@ export function departures(doc: OpenAPIObject, schema: Schema, value: unknown, a
   }
 }
 
-function objectDepartures(doc: OpenAPIObject, s: SchemaObject, value: unknown, at: string): string[] {
+/** Each part checked on its own, open to the others' keys; then no key that no part names. */
+function allOfDepartures(doc: OpenAPIObject, allOf: Schema[], value: unknown, at: string): string[] {
+  const parts = allOf.map((part) => resolve(doc, part));
+  const own = parts.flatMap((part) => departures(doc, part, value, at, true));
+  if (typeof value !== 'object' || value === null || parts.some((p) => p.additionalProperties)) return own;
+  const named = new Set(parts.flatMap((part) => Object.keys(part.properties ?? {})));
+  return [...own, ...Object.keys(value).filter((key) => !named.has(key)).map((key) => `${at}.${key}: not documented`)];
+}
+
+function objectDepartures(doc: OpenAPIObject, s: SchemaObject, value: unknown, at: string, open: boolean): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: not an object`];
   const record = value as Record<string, unknown>;
   const properties = s.properties ?? {};
   const missing = (s.required ?? []).filter((key) => !(key in record)).map((key) => `${at}.${key}: missing`);
-  const extra = s.additionalProperties ? [] : Object.keys(record).filter((key) => !(key in properties)).map((key) => `${at}.${key}: not documented`);
+  const extra = open || s.additionalProperties ? [] : Object.keys(record).filter((key) => !(key in properties)).map((key) => `${at}.${key}: not documented`);
   const nested = Object.entries(properties).flatMap(([key, sub]) => (key in record ? departures(doc, sub, record[key], `${at}.${key}`) : []));
   const additional = typeof s.additionalProperties === 'object' ? Object.entries(record).filter(([key]) => !(key in properties)).flatMap(([key, v]) => departures(doc, s.additionalProperties as Schema, v, `${at}.${key}`)) : [];
   return [...missing, ...extra, ...nested, ...additional];
