@@ -1,5 +1,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { BadRequestException, PayloadTooLargeException, UnauthorizedException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { errorBody as buildErrorBody } from '../../src/common/error-response.js';
+import { RequestValidationError } from '../../src/common/request-validation.error.js';
+import { NotReadyError } from '../../src/health/health.errors.js';
 import { ServerError, ServerErrorCode } from '../../src/servers/servers.errors.js';
 import { SshPoolError, SshPoolErrorCode } from '../../src/ssh-pool/ssh-pool.errors.js';
 import { ALL_ERROR_CODES } from '../../src/openapi/api-errors.js';
@@ -102,23 +105,25 @@ describe('the OpenAPI document (/api/docs-json)', () => {
   });
 });
 
-/**
- * The status the real error filter gives a code, from an error that carries it. Domain codes are
- * built as the services throw them; the edge codes were produced over HTTP by the conformance spec.
- */
+/** An error of each code the HTTP edge answers, as the framework or the app raises it. */
+const EDGE_SAMPLES: Record<string, unknown> = {
+  VALIDATION_FAILED: new RequestValidationError([]),
+  MALFORMED_JSON: new BadRequestException('x', { cause: new SyntaxError('x') }),
+  MALFORMED_URL: new BadRequestException('x', { cause: new URIError('x') }),
+  UNAUTHORIZED: new UnauthorizedException(),
+  PAYLOAD_TOO_LARGE: new PayloadTooLargeException(),
+  UNSUPPORTED_MEDIA_TYPE: new UnsupportedMediaTypeException(),
+  INTERNAL_ERROR: new Error('a bug'),
+  NOT_READY: new NotReadyError({}),
+};
+
+/** The status the real error filter answers a code with, from an error that carries it. */
 function statusFromFilter(code: string): number {
-  if ((Object.values(SshPoolErrorCode) as string[]).includes(code)) return buildErrorBody(new SshPoolError(code as SshPoolErrorCode, 'x'), 'id').statusCode;
-  if ((Object.values(ServerErrorCode) as string[]).includes(code)) return buildErrorBody(new ServerError(code as ServerErrorCode, 'x'), 'id').statusCode;
-  const edge: Record<string, number> = {
-    VALIDATION_FAILED: 400,
-    MALFORMED_JSON: 400,
-    MALFORMED_URL: 400,
-    UNAUTHORIZED: 401,
-    PAYLOAD_TOO_LARGE: 413,
-    UNSUPPORTED_MEDIA_TYPE: 415,
-    INTERNAL_ERROR: 500,
-    NOT_READY: 503,
-  };
-  if (!(code in edge)) throw new Error(`unknown code ${code}`);
-  return edge[code];
+  let error: unknown = EDGE_SAMPLES[code];
+  if ((Object.values(SshPoolErrorCode) as string[]).includes(code)) error = new SshPoolError(code as SshPoolErrorCode, 'x');
+  if ((Object.values(ServerErrorCode) as string[]).includes(code)) error = new ServerError(code as ServerErrorCode, 'x');
+  if (error === undefined) throw new Error(`no sample error for ${code}`);
+  const body = buildErrorBody(error, 'id');
+  if (body.code !== code) throw new Error(`the filter answers ${body.code} for the ${code} sample`);
+  return body.statusCode;
 }
