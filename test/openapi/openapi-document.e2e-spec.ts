@@ -1,4 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BadRequestException, PayloadTooLargeException, UnauthorizedException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { errorBody as buildErrorBody } from '../../src/common/error-response.js';
 import { RequestValidationError } from '../../src/common/request-validation.error.js';
@@ -6,12 +9,15 @@ import { NotReadyError } from '../../src/health/health.errors.js';
 import { ServerError, ServerErrorCode } from '../../src/servers/servers.errors.js';
 import { SshPoolError, SshPoolErrorCode } from '../../src/ssh-pool/ssh-pool.errors.js';
 import { ALL_ERROR_CODES } from '../../src/openapi/api-errors.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase } from '../support/databases.js';
+import { createTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { createTestDatabase, scratchDir } from '../support/databases.js';
+import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/sshd.js';
 import { documentedCodes, mappedRoutes, type OpenAPIObject, operations, resolve, type SchemaObject } from './openapi-support.js';
 
 /** The validator's verdict on a document: `{ valid: true }`, or `valid: false` with its errors. */
 const validate = (document: unknown, validator = new Validator()) => validator.validate(document as Parameters<Validator['validate']>[0]);
+const ENTRY = join(process.cwd(), 'dist', 'main.js');
 const SECRET_FIELDS = ['sshPassword', 'sshPrivateKey', 'sshKeyPassphrase'];
 const isPublic = (path: string) => path.startsWith('/health/') || path === '/metrics';
 
@@ -48,6 +54,26 @@ describe('the OpenAPI document (/api/docs-json)', () => {
     broken.paths['/api/servers'].get!.responses['200'] = { description: 'x', content: { 'application/json': { schema: { $ref: '#/components/schemas/Nowhere' } } } };
     await expect(validate(broken)).resolves.toEqual({ valid: false, errors: expect.stringContaining('Nowhere') });
     await expect(validate({ ...structuredClone(doc), info: 'cs2-ssh-pool' })).resolves.toMatchObject({ valid: false, errors: [{ instancePath: '/info' }] });
+  });
+
+  // Nothing in the document may depend on how the code was compiled (nest build vs ts-jest).
+  it('is the document the built service (dist/main.js) serves, behind the token there too', async () => {
+    if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: scripts/test.sh builds it before jest (npm run build)`);
+    const [port, dataDir] = [await freePort(), scratchDir('openapi-built')];
+    const env = { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', INTERNAL_TCP_PORT: '0', API_TOKENS: TEST_TOKEN, DATA_DIR: dataDir };
+    const child = spawn(process.execPath, [ENTRY], { env: { ...env, DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await eventually('the service to listen', () => output.includes('HTTP listening'), 20_000);
+      const url = `http://127.0.0.1:${port}/api/docs-json`;
+      expect((await fetch(url)).status).toBe(401);
+      const built = await fetch(url, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      expect(built.status).toBe(200);
+      expect(await built.json()).toEqual(doc);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('holds exactly the HTTP routes Nest mapped', () => {
