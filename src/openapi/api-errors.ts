@@ -1,8 +1,8 @@
 import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import { poolErrorStatus, serverErrorStatus } from '../common/error-status.js';
-import { ServerErrorCode } from '../servers/servers.errors.js';
-import { SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
+import { kindStatus } from '../common/error-status.js';
+import { ServerErrorCode, serverErrorKind } from '../servers/servers.errors.js';
+import { SshPoolErrorCode, poolErrorKind } from '../ssh-pool/ssh-pool.errors.js';
 
 /** Codes the HTTP edge itself answers (auth, request parsing, readiness, the bare 500), with their status. */
 export const EDGE_ERRORS = {
@@ -22,10 +22,10 @@ export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode;
 const isPoolCode = (code: string): code is SshPoolErrorCode => (Object.values(SshPoolErrorCode) as string[]).includes(code);
 const isServerCode = (code: string): code is ServerErrorCode => (Object.values(ServerErrorCode) as string[]).includes(code);
 
-/** The status a code is answered with: the domain codes through the error filter's own mapping. */
+/** The status a code is answered with: the domain codes through their kind and the error filter's own mapping. */
 export function statusOfCode(code: ApiErrorCode): number {
-  if (isPoolCode(code)) return poolErrorStatus(code);
-  if (isServerCode(code)) return serverErrorStatus(code);
+  if (isPoolCode(code)) return kindStatus(poolErrorKind(code));
+  if (isServerCode(code)) return kindStatus(serverErrorKind(code));
   return EDGE_ERRORS[code];
 }
 

@@ -2,8 +2,7 @@ import { Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/com
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { NoBody, UuidParam } from '../common/validation.js';
 import { ApiErrors, ApiProtected, BODY_ERRORS, CONNECT_ERRORS, ID_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
-import { ServersService } from '../servers/servers.service.js';
-import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
+import { PoolAdminService } from './pool-admin.service.js';
 import {
   CleanupResponseDto,
   CloseAllResponseDto,
@@ -11,8 +10,6 @@ import {
   ReconnectResponseDto,
   RemoveResponseDto,
   ServerConnectionResponseDto,
-  toConnectionResponse,
-  toServerConnectionResponse,
 } from './pool.dto.js';
 
 /**
@@ -23,17 +20,14 @@ import {
 @ApiProtected()
 @Controller('api/server-status')
 export class PoolController {
-  constructor(
-    private readonly pool: SshPoolService,
-    private readonly servers: ServersService,
-  ) {}
+  constructor(private readonly admin: PoolAdminService) {}
 
   @Get('pool/connections')
   @ApiOperation({ summary: 'Every pooled connection' })
   @ApiOkResponse({ type: ConnectionsResponseDto })
   @ApiErrors()
   connections(): ConnectionsResponseDto {
-    return { success: true, connections: this.pool.getConnections().map(toConnectionResponse) };
+    return this.admin.connections();
   }
 
   @Post('pool/cleanup')
@@ -42,7 +36,7 @@ export class PoolController {
   @ApiOkResponse({ type: CleanupResponseDto })
   @ApiErrors(...BODY_ERRORS)
   async cleanup(@NoBody() _body: void): Promise<CleanupResponseDto> {
-    return { success: true, removed: await this.pool.cleanup() };
+    return this.admin.cleanup();
   }
 
   @Post('pool/close-all')
@@ -51,7 +45,7 @@ export class PoolController {
   @ApiOkResponse({ type: CloseAllResponseDto })
   @ApiErrors(...BODY_ERRORS)
   async closeAll(@NoBody() _body: void): Promise<CloseAllResponseDto> {
-    return { success: true, ...(await this.pool.closeAll()) };
+    return this.admin.closeAll();
   }
 
   /** The connections the server has used and those of its key, which it would use next. */
@@ -61,9 +55,7 @@ export class PoolController {
   @ApiOkResponse({ type: RemoveResponseDto })
   @ApiErrors(...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS)
   async remove(@UuidParam('serverId') serverId: string, @NoBody() _body: void): Promise<RemoveResponseDto> {
-    const target = await this.servers.targetFor(serverId);
-    const { closed, retiring } = await this.pool.removeServerConnections(serverId, target);
-    return { success: true, removed: closed, retiring };
+    return this.admin.remove(serverId);
   }
 
   @Get(':serverId/connection')
@@ -72,7 +64,7 @@ export class PoolController {
   @ApiOkResponse({ type: ServerConnectionResponseDto })
   @ApiErrors(...ID_ERRORS, ...TARGET_ERRORS)
   async connection(@UuidParam('serverId') serverId: string): Promise<ServerConnectionResponseDto> {
-    return toServerConnectionResponse(serverId, this.pool.getConnectionsFor(await this.servers.targetFor(serverId)));
+    return this.admin.connection(serverId);
   }
 
   /** A fresh connection, the host's backoff forgotten; a failed connect answers its own error code. */
@@ -83,7 +75,6 @@ export class PoolController {
   @ApiOkResponse({ type: ReconnectResponseDto })
   @ApiErrors(...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, ...CONNECT_ERRORS)
   async reconnect(@UuidParam('serverId') serverId: string, @NoBody() _body: void): Promise<ReconnectResponseDto> {
-    const connection = await this.pool.reconnect(await this.servers.targetFor(serverId));
-    return { success: true, serverId, connection: toConnectionResponse(connection) };
+    return this.admin.reconnect(serverId);
   }
 }

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { UuidParam } from '../common/validation.js';
 import { ApiErrors, ApiProtected, ID_ERRORS } from '../openapi/api-errors.js';
-import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
+import { PoolAdminService } from './pool-admin.service.js';
 import { PoolStatsResponseDto } from './pool.dto.js';
 import { ServerStatusDto } from './status.dto.js';
 import { StatusService } from './status.service.js';
@@ -11,7 +11,7 @@ import { StatusService } from './status.service.js';
 @Controller('api/server-status')
 export class StatusController {
   constructor(
-    private readonly pool: SshPoolService,
+    private readonly admin: PoolAdminService,
     private readonly status: StatusService,
   ) {}
 
@@ -21,7 +21,7 @@ export class StatusController {
   @ApiOkResponse({ type: PoolStatsResponseDto })
   @ApiErrors()
   poolStats(): PoolStatsResponseDto {
-    return { success: true, pool_stats: this.pool.getStats() };
+    return this.admin.stats();
   }
 
   /** Every server; the servers of one host are answered by one probe on one channel. */
