@@ -12,6 +12,7 @@ import { ServersModule } from './servers/servers.module.js';
 import { TypeOrmHostKeyStore } from './servers/typeorm-host-key.store.js';
 import { SshPoolModule } from './ssh-pool/ssh-pool.module.js';
 import { StatusModule } from './status/status.module.js';
+import { TransportModule } from './transport/transport.module.js';
 
 @Module({
   imports: [
@@ -22,6 +23,7 @@ import { StatusModule } from './status/status.module.js';
     CommonModule,
     ServersModule,
     StatusModule,
+    TransportModule,
     HealthModule,
     MetricsModule,
   ],

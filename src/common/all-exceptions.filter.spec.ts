@@ -14,6 +14,7 @@ import { firstValueFrom, type Observable } from 'rxjs';
 import { ServerError, ServerErrorCode } from '../servers/servers.errors.js';
 import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
+import { DomainError, ErrorKind } from './domain-error.js';
 import { RequestValidationError } from './request-validation.error.js';
 
 /** What the filter wrote: a stand-in for express's Response, recording instead of sending. */
@@ -92,6 +93,37 @@ describe('AllExceptionsFilter', () => {
     expect(res.body).toEqual({ statusCode: serverStatus[code], code, message: 'message', correlationId: expect.any(String) });
   });
 
+  it('maps a domain error of any module by its declared kind, without knowing the module', () => {
+    class QuotaError extends DomainError {
+      readonly code = 'QUOTA_EXCEEDED';
+      constructor(
+        readonly kind: ErrorKind,
+        readonly details?: unknown,
+      ) {
+        super('quota exceeded');
+      }
+    }
+    const statuses = Object.values(ErrorKind).map((kind) => [kind, run(new QuotaError(kind)).statusCode]);
+    expect(Object.fromEntries(statuses)).toEqual({
+      INVALID_REQUEST: 400,
+      FORBIDDEN: 403,
+      NOT_FOUND: 404,
+      CONFLICT: 409,
+      UNPROCESSABLE: 422,
+      UPSTREAM_FAILURE: 502,
+      UNAVAILABLE: 503,
+      TIMEOUT: 504,
+      INTERNAL: 500,
+    });
+    expect(run(new QuotaError(ErrorKind.CONFLICT, { limit: 3 })).body).toEqual({
+      statusCode: 409,
+      code: 'QUOTA_EXCEEDED',
+      message: 'quota exceeded',
+      details: { limit: 3 },
+      correlationId: expect.any(String),
+    });
+  });
+
   it('answers validation failures 400 VALIDATION_FAILED naming the fields', () => {
     const res = run(new RequestValidationError([{ field: 'sshPort', messages: ['sshPort must be an integer'] }]));
     expect(res.body).toEqual({
@@ -131,10 +163,32 @@ describe('AllExceptionsFilter', () => {
     expect(logger.errors).toEqual([]);
   });
 
-  it('fails RPC calls with the same code and status, without the HTTP correlation id', async () => {
-    const host = new ExecutionContextHost([{ cmd: 'servers.get' }, {}]);
+  const rpc = (error: unknown, data: unknown): Promise<never> => {
+    const host = new ExecutionContextHost([data, {}]);
     host.setType('rpc');
-    const result = new AllExceptionsFilter().catch(new ServerError(ServerErrorCode.NOT_FOUND, 'gone'), host) as Observable<never>;
-    await expect(firstValueFrom(result)).rejects.toEqual({ statusCode: 404, code: 'SERVER_NOT_FOUND', message: 'gone' });
+    return firstValueFrom(new AllExceptionsFilter().catch(error, host) as Observable<never>);
+  };
+
+  it('fails RPC calls with the HTTP body: same status, code, details, and a correlation id', async () => {
+    await expect(rpc(ServerError.notFound('abc'), { token: 't', id: 'abc' })).rejects.toEqual({
+      statusCode: 404,
+      code: 'SERVER_NOT_FOUND',
+      message: 'Server abc not found',
+      details: { id: 'abc' },
+      correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    await expect(rpc(new SshPoolError(SshPoolErrorCode.EXEC_TIMEOUT, 'slow'), 'not an object')).rejects.toMatchObject({ statusCode: 504, code: 'EXEC_TIMEOUT' });
+  });
+
+  it("takes an RPC caller's correlation id when it is acceptable, and logs unknown RPC errors with it", async () => {
+    await expect(rpc(new TypeError('boom'), { correlationId: 'job-42:7' })).rejects.toEqual({
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'Internal server error',
+      correlationId: 'job-42:7',
+    });
+    expect(logger.errors).toEqual([expect.stringContaining('Unhandled error [job-42:7]')]);
+    const refused = rpc(new TypeError('boom'), { correlationId: 'evil\nX-Header: 1' });
+    await expect(refused).rejects.toMatchObject({ correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 });

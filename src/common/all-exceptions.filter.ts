@@ -1,22 +1,24 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
-import { correlationIdOf, REQUEST_ID_HEADER } from './correlation-id.js';
-import { describeError, describeOrInternal, errorBody } from './error-response.js';
+import { correlationIdOf, REQUEST_ID_HEADER, rpcCorrelationIdOf } from './correlation-id.js';
+import { describeError, errorBody } from './error-response.js';
 
 /**
- * The one place errors become responses. Unknown errors are logged with their stack and answered
- * as a bare 500, so no internals reach the caller; 5xx domain errors are logged as warnings.
+ * The one place errors become responses: an HTTP body, or for the TCP transport an RPC error whose
+ * payload is that same body. Unknown errors are logged with their stack and answered as a bare 500,
+ * so no internals reach the caller; 5xx domain errors are logged as warnings.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
   catch(error: unknown, host: ArgumentsHost): void | Observable<never> {
-    if (host.getType() !== 'http') {
-      const description = describeOrInternal(error);
-      this.log(error, description.statusCode, 'rpc');
-      return throwError(() => description);
+    if (host.getType() === 'rpc') {
+      const correlationId = rpcCorrelationIdOf(host.switchToRpc().getData());
+      const payload = errorBody(error, correlationId);
+      this.log(error, payload.statusCode, correlationId);
+      return throwError(() => payload);
     }
     const request = host.switchToHttp().getRequest<Request>();
     const response = host.switchToHttp().getResponse<Response>();

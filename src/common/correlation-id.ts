@@ -6,17 +6,27 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 
 /** Caller-supplied ids are accepted only in this shape, so that they cannot inject into headers or logs. */
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ids = new WeakMap<Request, string>();
+const ids = new WeakMap<object, string>();
+
+/** The id stored for `owner`, else the caller's `supplied` one when acceptable, else a new UUID. */
+function stableId(owner: object, supplied: unknown): string {
+  let id = ids.get(owner);
+  if (id === undefined) {
+    id = typeof supplied === 'string' && ACCEPTABLE_ID.test(supplied) ? supplied : randomUUID();
+    ids.set(owner, id);
+  }
+  return id;
+}
 
 /** The request's correlation id: the caller's `X-Request-Id` when acceptable, else a new UUID; stable per request. */
 export function correlationIdOf(request: Request): string {
-  let id = ids.get(request);
-  if (id === undefined) {
-    const supplied = request.headers['x-request-id'];
-    id = typeof supplied === 'string' && ACCEPTABLE_ID.test(supplied) ? supplied : randomUUID();
-    ids.set(request, id);
-  }
-  return id;
+  return stableId(request, request.headers['x-request-id']);
+}
+
+/** An RPC message's correlation id: its payload's `correlationId` when acceptable, else a new UUID; stable per payload. */
+export function rpcCorrelationIdOf(data: unknown): string {
+  if (typeof data !== 'object' || data === null) return randomUUID();
+  return stableId(data, 'correlationId' in data ? data.correlationId : undefined);
 }
 
 /** Echoes the correlation id on every response; the exception filter reuses the same id. */

@@ -1,12 +1,9 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import { ServerError } from '../servers/servers.errors.js';
-import { NotReadyError } from '../health/health.errors.js';
-import { SshPoolError } from '../ssh-pool/ssh-pool.errors.js';
-import { poolErrorStatus, serverErrorStatus } from './error-status.js';
-import { RequestValidationError } from './request-validation.error.js';
+import { DomainError } from './domain-error.js';
+import { kindStatus } from './error-status.js';
 
-/** The contract's error body, without the correlation id the filter adds. */
+/** The contract's error body (HTTP) and RPC error payload, without the correlation id the filter adds. */
 export interface ErrorDescription {
   statusCode: number;
   code: string;
@@ -46,17 +43,8 @@ function describeHttpException(error: HttpException): ErrorDescription {
 
 /** Maps any thrown value to the contract's body; `null` means unknown, to be logged and answered 500. */
 export function describeError(error: unknown): ErrorDescription | null {
-  if (error instanceof SshPoolError) {
-    return { statusCode: poolErrorStatus(error.code), code: error.code, message: error.message, details: error.details };
-  }
-  if (error instanceof ServerError) {
-    return { statusCode: serverErrorStatus(error.code), code: error.code, message: error.message, details: error.details };
-  }
-  if (error instanceof RequestValidationError) {
-    return { statusCode: HttpStatus.BAD_REQUEST, code: error.code, message: 'Request validation failed', details: error.details };
-  }
-  if (error instanceof NotReadyError) {
-    return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, code: 'NOT_READY', message: error.message, details: error.report };
+  if (error instanceof DomainError) {
+    return { statusCode: kindStatus(error.kind), code: error.code, message: error.message, details: error.details };
   }
   if (error instanceof HttpException) {
     return describeHttpException(error);

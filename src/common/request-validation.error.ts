@@ -1,3 +1,5 @@
+import { DomainError, ErrorKind } from './domain-error.js';
+
 /** One rejected input field and why; never carries the rejected value (it may be a secret). */
 export interface FieldError {
   field: string;
@@ -5,11 +7,13 @@ export interface FieldError {
 }
 
 /** A request the API refuses as invalid: 400 `VALIDATION_FAILED` with `details` naming each field. */
-export class RequestValidationError extends Error {
+export class RequestValidationError extends DomainError {
   readonly code = 'VALIDATION_FAILED';
+  readonly kind = ErrorKind.INVALID_REQUEST;
 
   constructor(readonly details: FieldError[]) {
-    super(`Validation failed: ${details.map((d) => d.field).join(', ')}`);
+    // The fields are in `details`; the message stays fixed, as callers see it.
+    super('Request validation failed');
     this.name = 'RequestValidationError';
   }
 

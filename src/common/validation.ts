@@ -21,8 +21,10 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
  *   the array object itself, and an all-optional DTO (PATCH) would let `[]` through.
  */
 export class StrictValidationPipe extends ValidationPipe {
-  constructor() {
+  /** @param payloadDecorator validate a custom decorator's value (the RPC payload) as a body */
+  constructor(private readonly payloadDecorator = false) {
     super({
+      validateCustomDecorators: payloadDecorator,
       transform: true,
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -35,7 +37,8 @@ export class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const shapeError = jsonShapeError(value);
     if (shapeError) throw new RequestValidationError([shapeError]);
-    const expectsObject = metadata.type === 'body' && typeof metadata.metatype === 'function';
+    const bodyLike = metadata.type === 'body' || (this.payloadDecorator && metadata.type === 'custom');
+    const expectsObject = bodyLike && typeof metadata.metatype === 'function';
     if (expectsObject && (typeof value !== 'object' || value === null || Array.isArray(value))) {
       throw RequestValidationError.field('body', 'body must be a JSON object');
     }
@@ -65,7 +68,11 @@ export const UuidParam = (name: string): ParameterDecorator =>
  * fields are everywhere else, instead of being silently ignored.
  */
 export const NoBody = createParamDecorator((_data: unknown, context: ExecutionContext): void => {
-  const body: unknown = context.switchToHttp().getRequest<Request>().body;
+  refuseAnyField(context.switchToHttp().getRequest<Request>().body);
+});
+
+/** What NoBody checks, for any transport: no body, or an empty object. */
+export function refuseAnyField(body: unknown): void {
   if (body === undefined) return;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw RequestValidationError.field('body', 'this route takes no body (send none, or {})');
@@ -74,4 +81,4 @@ export const NoBody = createParamDecorator((_data: unknown, context: ExecutionCo
   if (fields.length > 0) {
     throw new RequestValidationError(fields.map((field) => ({ field, messages: [`property ${field} should not exist`] })));
   }
-});
+}

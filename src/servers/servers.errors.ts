@@ -1,4 +1,7 @@
-/** Every way a server-registry operation can fail; the HTTP layer maps each code to a status exhaustively. */
+import { assertNever } from '../common/assert-never.js';
+import { DomainError, ErrorKind } from '../common/domain-error.js';
+
+/** Every way a server-registry operation can fail; each code declares its kind of failure (serverErrorKind). */
 export enum ServerErrorCode {
   NOT_FOUND = 'SERVER_NOT_FOUND',
   NAME_TAKEN = 'SERVER_NAME_TAKEN',
@@ -11,8 +14,23 @@ export enum ServerErrorCode {
   CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
 }
 
+export function serverErrorKind(code: ServerErrorCode): ErrorKind {
+  switch (code) {
+    case ServerErrorCode.NOT_FOUND:
+      return ErrorKind.NOT_FOUND;
+    case ServerErrorCode.NAME_TAKEN:
+      return ErrorKind.CONFLICT;
+    case ServerErrorCode.KEY_INVALID:
+      return ErrorKind.UNPROCESSABLE;
+    case ServerErrorCode.CREDENTIALS_UNREADABLE:
+      return ErrorKind.INTERNAL;
+    default:
+      return assertNever(code);
+  }
+}
+
 /** A server-registry failure. Messages name servers and paths, never a secret. */
-export class ServerError extends Error {
+export class ServerError extends DomainError {
   constructor(
     readonly code: ServerErrorCode,
     message: string,
@@ -20,6 +38,10 @@ export class ServerError extends Error {
   ) {
     super(message);
     this.name = 'ServerError';
+  }
+
+  get kind(): ErrorKind {
+    return serverErrorKind(this.code);
   }
 
   static notFound(id: string): ServerError {

@@ -1,4 +1,7 @@
-/** Every way a pool operation can fail; the HTTP layer maps each code to a status exhaustively. */
+import { assertNever } from '../common/assert-never.js';
+import { DomainError, ErrorKind } from '../common/domain-error.js';
+
+/** Every way a pool operation can fail; each code declares its kind of failure (poolErrorKind). */
 export enum SshPoolErrorCode {
   AUTH_FAILED = 'SSH_AUTH_FAILED',
   UNREACHABLE = 'SSH_UNREACHABLE',
@@ -15,8 +18,31 @@ export enum SshPoolErrorCode {
   TARGET_FORBIDDEN = 'SSH_TARGET_FORBIDDEN',
 }
 
+/** What kind of failure each pool code is: a host failing us, a slow host, or the caller's input. */
+export function poolErrorKind(code: SshPoolErrorCode): ErrorKind {
+  switch (code) {
+    case SshPoolErrorCode.AUTH_FAILED:
+    case SshPoolErrorCode.UNREACHABLE:
+    case SshPoolErrorCode.HOST_KEY_MISMATCH:
+    case SshPoolErrorCode.CHANNEL_FAILED:
+      return ErrorKind.UPSTREAM_FAILURE;
+    case SshPoolErrorCode.CONNECT_TIMEOUT:
+    case SshPoolErrorCode.EXEC_TIMEOUT:
+      return ErrorKind.TIMEOUT;
+    case SshPoolErrorCode.HOST_DOWN:
+    case SshPoolErrorCode.SHUTTING_DOWN:
+      return ErrorKind.UNAVAILABLE;
+    case SshPoolErrorCode.KEY_INVALID:
+      return ErrorKind.UNPROCESSABLE;
+    case SshPoolErrorCode.TARGET_FORBIDDEN:
+      return ErrorKind.FORBIDDEN;
+    default:
+      return assertNever(code);
+  }
+}
+
 /** A pool failure. Messages name the connection key (user@host:port), never a credential. */
-export class SshPoolError extends Error {
+export class SshPoolError extends DomainError {
   constructor(
     readonly code: SshPoolErrorCode,
     message: string,
@@ -24,6 +50,10 @@ export class SshPoolError extends Error {
   ) {
     super(message);
     this.name = 'SshPoolError';
+  }
+
+  get kind(): ErrorKind {
+    return poolErrorKind(this.code);
   }
 }
 

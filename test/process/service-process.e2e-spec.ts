@@ -1,10 +1,22 @@
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { scratchDir } from '../support/databases.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { eventually } from '../support/eventually.js';
+import { firstValueFrom } from 'rxjs';
+
+/** Whether something accepts TCP connections on the port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
 
 const TOKEN = 'process-e2e-token-5f1c';
 const ENTRY = join(process.cwd(), 'dist', 'main.js');
@@ -38,13 +50,14 @@ describe('the built service process (dist/main.js)', () => {
     expect(service.output()).toMatch(/PORT[\s\S]*SSH_POOL_ENABLED/);
   });
 
-  it('on SIGTERM turns not-ready, lets a running command finish, closes its SSH connection and exits 0', async () => {
+  it('on SIGTERM turns not-ready, lets a running command finish, closes its SSH connection and TCP transport, and exits 0', async () => {
     const port = await freePort();
+    const tcpPort = await freePort();
     const dataDir = scratchDir('process');
     const service = startService({
       PORT: String(port),
       HOST: '127.0.0.1',
-      INTERNAL_TCP_PORT: '0',
+      INTERNAL_TCP_PORT: String(tcpPort),
       API_TOKENS: TOKEN,
       DATA_DIR: dataDir,
       DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`,
@@ -52,6 +65,16 @@ describe('the built service process (dist/main.js)', () => {
     try {
       await eventually('the service to listen', () => service.output().includes('HTTP listening'), 20_000);
       expect(service.output()).toContain('SSH connection pool started');
+      expect(service.output()).toContain(`Internal TCP transport listening on 127.0.0.1:${tcpPort}`);
+      const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: tcpPort } });
+      const rpc = (cmd: string, data: Record<string, unknown> = {}) => firstValueFrom(client.send({ cmd }, { token: TOKEN, ...data }));
+      await expect(rpc('pool.stats')).resolves.toMatchObject({ success: true, pool_stats: { total_connections: 0 } });
+      // Garbage on a second connection: that connection is dropped, the process lives on.
+      const garbage = connect(tcpPort, '127.0.0.1');
+      garbage.on('error', () => undefined);
+      garbage.write('8#{"broken');
+      await new Promise((resolve) => garbage.once('close', resolve));
+      await expect(rpc('pool.stats')).resolves.toMatchObject({ success: true });
       const api = (path: string, init: RequestInit = {}) =>
         fetch(`http://127.0.0.1:${port}${path}`, {
           ...init,
@@ -73,6 +96,9 @@ describe('the built service process (dist/main.js)', () => {
       const refused = await api(`/api/servers/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: 'true' }) });
       expect(refused.status).toBe(503);
       expect(await refused.json()).toMatchObject({ code: 'POOL_SHUTTING_DOWN' });
+      // The transport is still up while the pool drains, and refuses new work the same way.
+      await expect(rpc('servers.exec', { id, command: 'true' })).rejects.toMatchObject({ statusCode: 503, code: 'POOL_SHUTTING_DOWN' });
+      client.close();
 
       const response = await running;
       expect(response.status).toBe(200);
@@ -80,6 +106,7 @@ describe('the built service process (dist/main.js)', () => {
       expect(await service.exited).toBe(0);
       await sshd.waitFor(() => sshd.disconnects() === disconnectsBefore + 1);
       expect(service.output()).toContain('SSH connection pool stopped');
+      expect(await accepts(tcpPort)).toBe(false);
     } finally {
       service.child.kill('SIGKILL');
     }

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, HTTP_APP_OPTIONS } from '../../src/app.setup.js';
 import { validateConfig } from '../../src/config/configuration.js';
+import { startInternalTransport } from '../../src/transport/internal-transport.js';
 import { scratchDir } from './databases.js';
 
 export const TEST_TOKEN = 'e2e-token-0123456789abcdef';
@@ -33,6 +34,8 @@ export async function createTestApp(env: Record<string, string>, options: { logg
     .compile();
   const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ ...HTTP_APP_OPTIONS, logger: options.logger ?? ['error'] }));
   await app.init();
+  // Like main.ts: the TCP transport listens when the spec sets INTERNAL_TCP_PORT (a free port).
+  await startInternalTransport(app);
   const server = app.getHttpServer() as Server;
   return {
     app,

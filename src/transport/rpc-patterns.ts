@@ -1,0 +1,18 @@
+/**
+ * The internal transport's message patterns (`{ cmd }`), one per REST operation it mirrors. Other
+ * services send these with a ClientProxy; the payload is the REST body/params plus `token`.
+ */
+export const RpcPattern = {
+  POOL_STATS: { cmd: 'pool.stats' },
+  POOL_CONNECTIONS: { cmd: 'pool.connections' },
+  POOL_CLEANUP: { cmd: 'pool.cleanup' },
+  POOL_CLOSE_ALL: { cmd: 'pool.close-all' },
+  POOL_REMOVE: { cmd: 'pool.remove' },
+  SERVERS_LIST: { cmd: 'servers.list' },
+  SERVERS_GET: { cmd: 'servers.get' },
+  SERVERS_EXEC: { cmd: 'servers.exec' },
+  STATUS_GET: { cmd: 'status.get' },
+  STATUS_ALL: { cmd: 'status.all' },
+  STATUS_CONNECTION: { cmd: 'status.connection' },
+  STATUS_RECONNECT: { cmd: 'status.reconnect' },
+} as const;
