@@ -34,11 +34,8 @@ export class ConnectionGroup {
       now: () => this.ctx.now(),
       pump: () => this.pump(),
       cool: (connection) => this.cool(connection, false),
-      refused: (connection, openSentAt) => {
-        this.refused({ connection, probe: false }, openSentAt);
-        // Spares pause after a refusal; try again after the pause even if no command comes meanwhile.
-        setTimeout(() => this.pump(), SPARE_REFUSAL_PAUSE_MS).unref();
-      },
+      // A refused spare teaches commands nothing (their own refusals do); spares pause, then try again.
+      refused: () => setTimeout(() => this.pump(), SPARE_REFUSAL_PAUSE_MS).unref(),
       settle: (connection) => this.dropIfDone(connection),
       lost: (connection) => this.evict(connection, 'dead'),
     });

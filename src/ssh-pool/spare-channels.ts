@@ -70,7 +70,7 @@ export interface SpareEvents {
   /** The server accepted a spare: a session it counts, and one that a waiting command may take. */
   opened(connection: PooledConnection): void;
   /** The server refused one (MaxSessions, or a session not freed yet). */
-  refused(connection: PooledConnection, openSentAt: number): void;
+  refused(connection: PooledConnection): void;
   /** A spare's slot is free: its open failed, or the server confirmed its close (`confirmed`). */
   freed(connection: PooledConnection, confirmed: boolean): void;
   /** The connection was gone when a spare was opened. */
@@ -86,7 +86,6 @@ export function keepSpares(connection: PooledConnection, events: SpareEvents): v
 
 function openSpare(connection: PooledConnection, open: () => Promise<SpareChannel>, events: SpareEvents): void {
   connection.spares.opening++;
-  const sentAt = events.now();
   open().then(
     (spare) => {
       connection.spares.opening--;
@@ -101,7 +100,7 @@ function openSpare(connection: PooledConnection, open: () => Promise<SpareChanne
       if (error instanceof ConnectionLostError) events.lost(connection);
       // Refused (or ssh2 out of channel ids): no spare for a while, so refusals cannot loop.
       else connection.spares.refusedAt = events.now();
-      if (error instanceof ChannelRefusedError) events.refused(connection, sentAt);
+      if (error instanceof ChannelRefusedError) events.refused(connection);
       events.freed(connection, false);
     },
   );
@@ -128,7 +127,7 @@ export interface SpareHooks {
   pump(): void;
   /** A confirmed close: the slot cools, then frees. */
   cool(connection: PooledConnection): void;
-  refused(connection: PooledConnection, openSentAt: number): void;
+  refused(connection: PooledConnection): void;
   /** A retiring connection may close now. */
   settle(connection: PooledConnection): void;
   lost(connection: PooledConnection): void;
