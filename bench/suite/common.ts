@@ -36,7 +36,7 @@ export async function addServer(service: ServiceProcess, sshd: SshdHost, user: T
 }
 
 export const exec = (service: ServiceProcess, id: string, command = 'true', timeoutMs?: number) =>
-  service.request<{ exitCode: number | null; code?: string }>('POST', `/api/servers/${id}/exec`, { command, ...(timeoutMs ? { timeoutMs } : {}) });
+  service.request<{ exitCode: number | null; durationMs: number; code?: string }>('POST', `/api/servers/${id}/exec`, { command, ...(timeoutMs ? { timeoutMs } : {}) });
 
 /** Runs `tasks` with at most `limit` in flight. */
 export async function limited<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {

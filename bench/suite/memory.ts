@@ -61,7 +61,7 @@ export async function memorySection(): Promise<{ perConnectionKiB: number; markd
         '| | before | after | per connection |',
         '|---|---|---|---|',
         `| RSS (/proc) | ${f1(before.rss / 2 ** 20)} MiB | ${f1(after.rss / 2 ** 20)} MiB | ${f1(perConnectionKiB)} KiB |`,
-        `| V8 heap used (/metrics) | ${f1(before.heap / 2 ** 20)} MiB | ${f1(after.heap / 2 ** 20)} MiB | ${f1(kib(after.heap - before.heap))} KiB |`,
+        `| V8 heap used (/metrics, no forced GC) | ${f1(before.heap / 2 ** 20)} MiB | ${f1(after.heap / 2 ** 20)} MiB | ${f1(kib(after.heap - before.heap))} KiB |`,
         '',
         `With them open: \`GET …/pool/stats\` median ${f2(median(stats))} ms, p99 ${f2(percentile(stats, 99))} ms (${stats.length} sequential calls); \`GET …/pool/connections\` ${f2(conns)} ms.`,
       ].join('\n'),
