@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     'Every figure goes through the HTTP API of the built service (`node dist/main.js`, SQLite) against real `sshd` processes on loopback;',
     `the ${RTT_MS} ms RTT link is a TCP proxy in the bench process that delays every chunk ${RTT_MS / 2} ms each way. Rerun it with \`npm run bench\` (see bench/README.md).`,
     '',
-    findings.length ? `**Findings:** ${findings.join('; ')}.` : 'No finding: every target met, no failed request outside an injected fault, no leaked connection.',
+    findings.length ? `**Findings:** ${findings.join('; ')}.` : 'No finding: every target checked was met, no failed request outside an injected fault, no leaked connection.',
     '',
     ...sections,
   ].join('\n');

@@ -55,7 +55,7 @@ export async function latencySection(): Promise<LatencyResult> {
     await Promise.all([muxLocal.start(), muxWan.start()]);
     const ids = await Promise.all(services.map(async (s) => [await addServer(s, sshd, user), await addServer(s, sshd, user, wan)]));
     for (const [i, s] of services.entries()) for (const id of ids[i]) await exec(s, id); // warm up
-    const [n, w] = [pick(60, 10), pick(15, 4)];
+    const [n, w] = [pick(100, 10), pick(30, 4)];
     const overhead: number[] = []; // HTTP time − the service's own durationMs, pool on + spares on, loopback
     const http = (s: ServiceProcess, id: string, sink?: number[]) => async () => {
       const started = performance.now();
