@@ -6,7 +6,7 @@
 // overhead = (API exec − the pool's own durationMs) − floor. Prints markdown.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,8 @@ class Service {
   readonly api: number[] = [];
   readonly pool: number[] = [];
   readonly overhead: number[] = [];
+  /** The service's own view: its HTTP timing (middleware to finish) of the exec − the pool's − of /health/live. */
+  readonly inside: number[] = [];
 
   private constructor(
     readonly dist: string,
@@ -95,21 +97,27 @@ class Service {
    * a 0.5 ms budget, so the pool's own time is the growth of its exec histogram's sum (read untimed).
    */
   async sample(): Promise<void> {
-    const before = await this.poolSeconds();
+    const before = await this.serviceSeconds();
     const live = await this.expect('GET', '/health/live', 200);
     const exec = await this.expect('POST', `/api/servers/${this.serverId}/exec`, 200, { command: 'true' });
-    const pool = ((await this.poolSeconds()) - before) * 1000;
+    const after = await this.serviceSeconds();
+    const pool = (after.pool - before.pool) * 1000;
     this.floor.push(live.ms);
     this.api.push(exec.ms);
     this.pool.push(pool);
     this.overhead.push(exec.ms - pool - live.ms);
+    this.inside.push((after.http - before.http) * 1000 - pool - (after.live - before.live) * 1000);
   }
 
-  /** Sum of the pool's exec histogram (seconds, every outcome) as /metrics shows it. */
-  private async poolSeconds(): Promise<number> {
+  /** Sums (seconds) of the pool's exec histogram and of the HTTP histogram for the exec and live routes, from /metrics. */
+  private async serviceSeconds(): Promise<{ pool: number; http: number; live: number }> {
     const text = (await this.expect('GET', '/metrics', 200)).body;
-    const sums = [...text.matchAll(/^cs2_ssh_pool_exec_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm)];
-    return sums.reduce((total, match) => total + Number(match[1]), 0);
+    const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1]), 0);
+    return {
+      pool: sum(/^cs2_ssh_pool_exec_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
+      http: sum(/^cs2_ssh_pool_http_request_duration_seconds_sum\{[^}]*route="\/api\/servers\/:id\/exec"[^}]*\} (\S+)$/gm),
+      live: sum(/^cs2_ssh_pool_http_request_duration_seconds_sum\{[^}]*route="\/health\/live"[^}]*\} (\S+)$/gm),
+    };
   }
 
   async stop(): Promise<void> {
@@ -122,6 +130,7 @@ class Service {
 }
 
 const f = (value: number) => value.toFixed(2);
+const quantile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.floor(p * (values.length - 1))];
 
 async function main(): Promise<void> {
   const user = loadTestUser();
@@ -133,12 +142,16 @@ async function main(): Promise<void> {
       const created = await service.expect('POST', '/api/servers', 201, sshServerBody(sshd, user));
       service.serverId = (JSON.parse(created.body) as { id: string }).id;
       for (let i = 0; i < 100; i++) await service.sample(); // connect, warm up the JIT
-      service.floor.length = service.api.length = service.pool.length = service.overhead.length = 0;
+      for (const samples of [service.floor, service.api, service.pool, service.overhead, service.inside]) samples.length = 0;
     }
     for (let done = 0; done < RUNS; done += BLOCK) {
       for (const service of services) for (let i = 0; i < BLOCK; i++) await service.sample();
     }
     console.log(report(services));
+    if (process.env.BENCH_SAMPLES_FILE) {
+      const samples = services.map(({ dist, floor, api, pool, overhead, inside }) => ({ dist, floor, api, pool, overhead, inside }));
+      writeFileSync(process.env.BENCH_SAMPLES_FILE, JSON.stringify(samples));
+    }
   } finally {
     await Promise.all(services.map((s) => s.stop()));
     await sshd.stop();
@@ -148,13 +161,14 @@ async function main(): Promise<void> {
 function report(services: Service[]): string {
   const rows = services.map((s) => {
     const medians = [s.floor, s.api, s.pool].map((values) => f(median(values))).join(' | ');
-    return `| \`${s.dist}\` | ${medians} | ${f(median(s.api) - median(s.pool) - median(s.floor))} | ${f(median(s.overhead))} |`;
+    const q = (p: number) => f(quantile(s.overhead, p));
+    return `| \`${s.dist}\` | ${medians} | ${f(median(s.api) - median(s.pool) - median(s.floor))} | ${f(median(s.overhead))} (${q(0.25)}–${q(0.75)}) | ${f(median(s.inside))} |`;
   });
   return [
     `Run ${new Date().toISOString()}, node ${process.version}, ${RUNS} samples per build, interleaved in blocks of ${BLOCK}; exec \`true\`, loopback, SQLite.`,
     '',
-    '| build | floor: GET /health/live | API exec | pool exec | overhead: API − pool − floor (of the medians) | overhead: median of per-sample overheads |',
-    '|---|---|---|---|---|---|',
+    '| build (medians, ms) | floor: GET /health/live | API exec | pool exec | overhead: API − pool − floor (of the medians) | overhead: median of per-sample overheads (p25–p75) | inside the service: its HTTP timing of exec − pool − of /health/live |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
