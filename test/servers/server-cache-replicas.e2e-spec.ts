@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type request from 'supertest';
 import { LISTENER_APPLICATION_NAME } from '../../src/database/pg-notify-listener.js';
+import { SERVER_CHANGES_CHANNEL } from '../../src/servers/server-changes.js';
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { sshServerBody } from '../support/ssh-servers.js';
@@ -111,6 +112,16 @@ describe('target cache across replicas on one PostgreSQL database', () => {
     const res = await exec(b, id);
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 502, body: errorBody(502, 'SSH_AUTH_FAILED') });
     expect(sshd.failedAuths() - failed).toBe(1);
+  });
+
+  it('a notification it cannot read makes a replica drop every cached target', async () => {
+    const id = await createOn(a);
+    await exec(b, id).expect(200);
+    await sql(db.url, 'DELETE FROM servers WHERE id = $1', [id]); // no notification: B still has the target
+    await exec(b, id).expect(200);
+    await sql(db.url, 'SELECT pg_notify($1, $2)', [SERVER_CHANGES_CHANNEL, '{"serverId": 42']);
+    const res = await until(() => exec(b, id), 404);
+    expect(res.body).toEqual({ ...errorBody(404, 'SERVER_NOT_FOUND'), details: { id } });
   });
 
   it('a change whose notification never came (made in the database directly) lasts no longer than the TTL', async () => {
