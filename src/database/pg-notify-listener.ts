@@ -52,6 +52,7 @@ export class PgNotifyListener {
 
   private async connect(): Promise<void> {
     this.retryTimer = null;
+    if (this.stopped) return;
     const client = new pg.Client({ connectionString: this.options.url, application_name: LISTENER_APPLICATION_NAME, keepAlive: true, connectionTimeoutMillis: 10_000 });
     // Registered before connecting: an error event without a listener would crash the process.
     client.on('error', (error) => this.lost(client, error));
