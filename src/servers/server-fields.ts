@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { isIP } from 'node:net';
 import {
   IsIn,
@@ -48,9 +49,13 @@ const IsHostAddress = (options?: ValidationOptions): PropertyDecorator =>
   ValidateBy({ name: 'isHostAddress', validator: { validate: isHostAddress, defaultMessage: () => '$property must be a hostname or an IP address' } }, options);
 
 /** Present means validated; `null` is refused (only IsOptional fields may be cleared with null). */
-export const Optional = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
+export const Optional = (): PropertyDecorator =>
+  applyDecorators(
+    ValidateIf((_object, value) => value !== undefined),
+    ApiProperty({ required: false }),
+  );
 /** May be omitted, or `null` to clear it. */
-export const Nullable = (): PropertyDecorator => IsOptional();
+export const Nullable = (): PropertyDecorator => applyDecorators(IsOptional(), ApiProperty({ required: false, nullable: true }));
 
 /**
  * No NUL character: PostgreSQL cannot store one in text (the insert fails) while SQLite stores it,
@@ -62,24 +67,36 @@ export const NoNul = (): PropertyDecorator =>
     validator: { validate: (value) => typeof value !== 'string' || !value.includes('\0'), defaultMessage: () => '$property must not contain NUL characters' },
   });
 
-/** Every text field: a string of a bounded length without NUL. */
-const text = (min: number, max: number) => [IsString(), Length(min, max), NoNul()];
+/**
+ * Every text field: a string of a bounded length without NUL, documented with the same bounds (and
+ * pattern, when one is given) as it is validated with.
+ */
+const text = (min: number, max: number, doc: ApiPropertyOptions = {}, pattern?: RegExp, message?: string) => [
+  IsString(),
+  Length(min, max),
+  NoNul(),
+  ...(pattern ? [Matches(pattern, { message })] : []),
+  ApiProperty({ type: String, minLength: min, maxLength: max, ...(pattern ? { pattern: pattern.source } : {}), ...doc }),
+];
+/** Secrets are accepted, never shown: responses say only `has…`. */
+const WRITE_ONLY = { writeOnly: true, description: 'Write-only: stored encrypted, never returned.' };
 
 export const NameField = () =>
-  applyDecorators(...text(1, LIMITS.name), Matches(NAME, { message: '$property may hold letters, digits, space, ".", "_" and "-"' }));
-export const HostField = () => applyDecorators(...text(1, LIMITS.host), IsHostAddress());
-export const PortField = () => applyDecorators(IsInt(), Min(1), Max(65535));
-export const UserField = () =>
-  applyDecorators(...text(1, LIMITS.user), Matches(POSIX_USER, { message: '$property must be a POSIX user name' }));
-export const AuthTypeField = () => applyDecorators(IsIn(AUTH_TYPES));
-export const SecretField = () => applyDecorators(...text(1, LIMITS.secret));
+  applyDecorators(...text(1, LIMITS.name, { example: 'eu-1' }, NAME, '$property may hold letters, digits, space, ".", "_" and "-"'));
+export const HostField = () => applyDecorators(...text(1, LIMITS.host, { description: 'An IP address or a DNS host name', example: '10.0.0.5' }), IsHostAddress());
+export const PortField = () => applyDecorators(IsInt(), Min(1), Max(65535), ApiProperty({ type: 'integer', minimum: 1, maximum: 65535 }));
+export const UserField = () => applyDecorators(...text(1, LIMITS.user, { example: 'cs2' }, POSIX_USER, '$property must be a POSIX user name'));
+export const AuthTypeField = () => applyDecorators(IsIn(AUTH_TYPES), ApiProperty({ enum: AUTH_TYPES, enumName: 'AuthType' }));
+export const SecretField = () => applyDecorators(...text(1, LIMITS.secret, WRITE_ONLY));
 export const PrivateKeyField = () =>
-  applyDecorators(...text(1, LIMITS.privateKey), Matches(PRIVATE_KEY, { message: '$property must be a PEM or OpenSSH private key' }));
+  applyDecorators(
+    ...text(1, LIMITS.privateKey, { ...WRITE_ONLY, description: `PEM or OpenSSH private key. ${WRITE_ONLY.description}` }),
+    Matches(PRIVATE_KEY, { message: '$property must be a PEM or OpenSSH private key' }),
+  );
 export const AbsolutePathField = () =>
   applyDecorators(
-    ...text(2, LIMITS.path),
-    Matches(SAFE_ABSOLUTE_PATH, { message: '$property must be an absolute path of letters, digits, ".", "_", "-" and "/"' }),
+    ...text(2, LIMITS.path, {}, SAFE_ABSOLUTE_PATH, '$property must be an absolute path of letters, digits, ".", "_", "-" and "/"'),
   );
 export const FingerprintField = () =>
-  applyDecorators(...text(1, 64), Matches(FINGERPRINT, { message: '$property must be an OpenSSH SHA256:… fingerprint' }));
+  applyDecorators(...text(1, 64, { example: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' }, FINGERPRINT, '$property must be an OpenSSH SHA256:… fingerprint'));
 export const DescriptionField = () => applyDecorators(...text(0, LIMITS.description));

@@ -1,27 +1,36 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { ExecResult } from '../ssh-pool/ssh-pool.types.js';
-import type { AuthType, ServerEntity } from './server.entity.js';
+import { AUTH_TYPES, type AuthType, type ServerEntity } from './server.entity.js';
 
 /** What the API shows of a server: every non-secret field, and only whether secrets are set. */
-export interface ServerResponseDto {
-  id: string;
-  name: string;
-  host: string;
-  sshPort: number;
-  sshUser: string;
-  authType: AuthType;
-  sshKeyPath: string | null;
-  hostKeyFingerprint: string | null;
-  gameDirectory: string;
-  gamePort: number;
-  description: string | null;
-  hasPassword: boolean;
-  hasPrivateKey: boolean;
-  hasKeyPassphrase: boolean;
-  createdAt: string;
-  updatedAt: string;
+export class ServerResponseDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'eu-1' }) name!: string;
+  @ApiProperty({ example: '10.0.0.5' }) host!: string;
+  @ApiProperty({ type: 'integer', example: 22 }) sshPort!: number;
+  @ApiProperty({ example: 'cs2' }) sshUser!: string;
+  @ApiProperty({ enum: AUTH_TYPES, enumName: 'AuthType' }) authType!: AuthType;
+  @ApiProperty({ type: String, nullable: true }) sshKeyPath!: string | null;
+  @ApiProperty({ type: String, nullable: true }) hostKeyFingerprint!: string | null;
+  @ApiProperty({ example: '/home/cs2/serverfiles' }) gameDirectory!: string;
+  @ApiProperty({ type: 'integer', example: 27015 }) gamePort!: number;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ description: 'An SSH password is stored' }) hasPassword!: boolean;
+  @ApiProperty({ description: 'An inline private key is stored' }) hasPrivateKey!: boolean;
+  @ApiProperty({ description: 'A key passphrase is stored' }) hasKeyPassphrase!: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
-export type ExecResponseDto = ExecResult;
+/** A non-zero exit is still a success: the command ran. */
+export class ExecResponseDto implements ExecResult {
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null when the command ended by a signal' }) exitCode!: number | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) signal!: string | null;
+  @ApiProperty() stdout!: string;
+  @ApiProperty() stderr!: string;
+  @ApiProperty({ type: 'integer' }) durationMs!: number;
+  @ApiProperty({ description: 'Output was cut at the cap' }) truncated!: boolean;
+}
 
 /** Field by field on purpose: a new entity column stays out of responses until it is added here. */
 export function toServerResponse(server: ServerEntity): ServerResponseDto {

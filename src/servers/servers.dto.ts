@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import type { AuthType } from './server.entity.js';
 import {
@@ -56,7 +57,13 @@ export class ExecCommandDto {
   @IsString()
   @Length(1, LIMITS.command)
   @Matches(/^[^\0]*$/, { message: '$property must not contain NUL characters' })
+  @ApiProperty({ minLength: 1, maxLength: LIMITS.command, description: 'Run by the login shell of `sshUser`', example: 'uptime' })
   command!: string;
 
-  @Optional() @IsInt() @Min(100) @Max(MAX_EXEC_TIMEOUT_MS) timeoutMs?: number;
+  @Optional()
+  @IsInt()
+  @Min(100)
+  @Max(MAX_EXEC_TIMEOUT_MS)
+  @ApiProperty({ type: 'integer', minimum: 100, maximum: MAX_EXEC_TIMEOUT_MS, description: 'Default: SSH_EXEC_TIMEOUT_MS. Covers queueing and running; the remote command is killed at the end.' })
+  timeoutMs?: number;
 }

@@ -5,13 +5,13 @@ import {
   type CleanupResponseDto,
   type CloseAllResponseDto,
   type ConnectionsResponseDto,
+  type PoolStatsResponseDto,
   type ReconnectResponseDto,
   type RemoveResponseDto,
   type ServerConnectionResponseDto,
   toConnectionResponse,
   toServerConnectionResponse,
 } from './pool.dto.js';
-import type { PoolStatsResponseDto } from './status.controller.js';
 
 /**
  * The pool's operator actions as the API answers them, shared by the REST controllers and the

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ServerEntity } from '../servers/server.entity.js';
 import { matchServer } from './process-match.js';
 import type { ProbeSnapshot } from './status-probe.js';
@@ -11,16 +12,18 @@ export enum ProbeFailureCode {
 }
 
 /** `GET /api/server-status[/:serverId]`: one game server's state as its host's last probe saw it. */
-export interface ServerStatusDto {
-  serverId: string;
-  reachable: boolean;
-  running: boolean;
-  pid?: number;
-  uptimeSeconds?: number;
-  /** When the probe that produced this answer finished (older than now when served from the cache). */
-  checkedAt: string;
-  /** How long that probe took, connecting included. */
-  latencyMs: number;
+export class ServerStatusDto {
+  @ApiProperty({ format: 'uuid' }) serverId!: string;
+  @ApiProperty() reachable!: boolean;
+  @ApiProperty({ description: 'A process runs with a path inside gameDirectory and `-port <gamePort>`' }) running!: boolean;
+  @ApiPropertyOptional({ type: 'integer', description: 'Only when running' }) pid?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Only when running' }) uptimeSeconds?: number;
+  @ApiProperty({ format: 'date-time', description: 'When the probe finished (older than now when served from the cache)' }) checkedAt!: string;
+  @ApiProperty({ type: 'integer', description: 'How long the probe took, connecting included' }) latencyMs!: number;
+  @ApiPropertyOptional({
+    description: 'Why the host gave no full answer: an SSH error code (e.g. SSH_UNREACHABLE, EXEC_TIMEOUT) or STATUS_PROBE_FAILED / STATUS_PROBE_INCOMPLETE',
+    example: 'SSH_UNREACHABLE',
+  })
   error?: string;
 }
 

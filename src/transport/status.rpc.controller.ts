@@ -1,8 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { PoolAdminService } from '../status/pool-admin.service.js';
-import type { CleanupResponseDto, CloseAllResponseDto, ConnectionsResponseDto, ReconnectResponseDto, RemoveResponseDto, ServerConnectionResponseDto } from '../status/pool.dto.js';
-import type { PoolStatsResponseDto } from '../status/status.controller.js';
+import type {
+  CleanupResponseDto,
+  CloseAllResponseDto,
+  ConnectionsResponseDto,
+  PoolStatsResponseDto,
+  ReconnectResponseDto,
+  RemoveResponseDto,
+  ServerConnectionResponseDto,
+} from '../status/pool.dto.js';
 import type { ServerStatusDto } from '../status/status.dto.js';
 import { StatusService } from '../status/status.service.js';
 import { RpcBody, RpcNoPayload } from './rpc-payload.js';

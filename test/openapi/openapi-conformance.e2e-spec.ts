@@ -1,0 +1,111 @@
+// What the API really answers, checked against what its OpenAPI document says: every status is
+// documented for its route, every body matches the documented schema (no undocumented key), and
+// every error code is one the route lists for that status. Real sshd behind the SSH routes.
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
+import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase } from '../support/databases.js';
+import { sshServerBody } from '../support/ssh-servers.js';
+import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+import { departures, documentedCodes, mediaTypes, type OpenAPIObject, operationOf, operations, responseSchema } from './openapi-support.js';
+
+describe('the API answers as its OpenAPI document says', () => {
+  let user: TestUser;
+  let sshd: SshdHost;
+  let t: TestApp;
+  let doc: OpenAPIObject;
+  const seen = new Set<string>();
+
+  /** Checks one answer against the document for `route` ("POST /api/servers/{id}/exec") and returns it. */
+  const answered = (route: string, res: Response): Response => {
+    const problems: string[] = [];
+    const documented = operationOf(doc, route).responses[String(res.status)];
+    if (!documented) problems.push(`${res.status} is not documented`);
+    const schema = documented && responseSchema(doc, route, res.status);
+    if (schema) problems.push(...departures(doc, schema, res.body));
+    if (documented && res.status >= 400 && !documentedCodes(doc, route, res.status).includes(res.body.code)) {
+      problems.push(`${res.body.code} is not listed for ${res.status}`);
+    }
+    expect({ route, status: res.status, problems }).toEqual({ route, status: res.status, problems: [] });
+    seen.add(`${route} ${res.status}`);
+    return res;
+  };
+  const createServer = async (overrides: Record<string, unknown> = {}): Promise<string> =>
+    answered('POST /api/servers', await t.api.post('/api/servers').send(sshServerBody(sshd, user, overrides)).expect(201)).body.id;
+
+  beforeAll(async () => {
+    user = loadTestUser();
+    sshd = await startSshd();
+    const db = await createTestDatabase('sqlite');
+    t = await createTestApp({ DATABASE_URL: db.url, SSH_READY_TIMEOUT_MS: '3000' });
+    doc = (await t.api.get('/api/docs-json').expect(200)).body as OpenAPIObject;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sshd?.stop();
+  });
+
+  it('servers: CRUD and exec', async () => {
+    const id = await createServer({ description: null });
+    answered('GET /api/servers', await t.api.get('/api/servers').expect(200));
+    answered('GET /api/servers/{id}', await t.api.get(`/api/servers/${id}`).expect(200));
+    answered('PATCH /api/servers/{id}', await t.api.patch(`/api/servers/${id}`).send({ description: 'eu west' }).expect(200));
+    const ran = answered('POST /api/servers/{id}/exec', await t.api.post(`/api/servers/${id}/exec`).send({ command: 'echo hi; exit 3' }).expect(200));
+    expect(ran.body).toMatchObject({ exitCode: 3, stdout: 'hi\n' });
+    answered('DELETE /api/servers/{id}', await t.api.delete(`/api/servers/${id}`).expect(204));
+  });
+
+  it('status and pool: every route with a live pooled connection', async () => {
+    const id = await createServer();
+    await t.api.post(`/api/servers/${id}/exec`).send({ command: 'true' }).expect(200);
+    answered('GET /api/server-status/pool/stats', await t.api.get('/api/server-status/pool/stats').expect(200));
+    const listed = answered('GET /api/server-status/pool/connections', await t.api.get('/api/server-status/pool/connections').expect(200));
+    expect(listed.body.connections.length).toBeGreaterThan(0);
+    answered('GET /api/server-status/{serverId}/connection', await t.api.get(`/api/server-status/${id}/connection`).expect(200));
+    answered('POST /api/server-status/{serverId}/reconnect', await t.api.post(`/api/server-status/${id}/reconnect`).expect(200));
+    answered('GET /api/server-status', await t.api.get('/api/server-status').expect(200));
+    answered('GET /api/server-status/{serverId}', await t.api.get(`/api/server-status/${id}`).expect(200));
+    answered('DELETE /api/server-status/pool/connections/{serverId}', await t.api.delete(`/api/server-status/pool/connections/${id}`).expect(200));
+    answered('POST /api/server-status/pool/cleanup', await t.api.post('/api/server-status/pool/cleanup').expect(200));
+    answered('POST /api/server-status/pool/close-all', await t.api.post('/api/server-status/pool/close-all').send({}).expect(200));
+  });
+
+  it('request errors: token, ids, URL encoding, bodies, names', async () => {
+    const id = await createServer();
+    answered('GET /api/servers', await t.http.get('/api/servers').expect(401));
+    answered('GET /api/servers/{id}', await t.api.get('/api/servers/not-a-uuid').expect(400));
+    answered('GET /api/servers/{id}', await t.api.get('/api/servers/%E0%A4%A').expect(400));
+    answered('GET /api/servers/{id}', await t.api.get(`/api/servers/${randomUUID()}`).expect(404));
+    answered('POST /api/servers', await t.api.post('/api/servers').send({ name: 'x' }).expect(400));
+    answered('POST /api/servers', await t.api.post('/api/servers').set('Content-Type', 'application/json').send('{"name":').expect(400));
+    answered('POST /api/servers', await t.api.post('/api/servers').set('Content-Type', 'text/plain').send('name=x').expect(415));
+    answered('POST /api/servers', await t.api.post('/api/servers').send({ description: 'x'.repeat(200 * 1024) }).expect(413));
+    const name = (await t.api.get(`/api/servers/${id}`).expect(200)).body.name as string;
+    answered('PATCH /api/servers/{id}', await t.api.patch(`/api/servers/${await createServer()}`).send({ name }).expect(409));
+    answered('POST /api/server-status/pool/cleanup', await t.api.post('/api/server-status/pool/cleanup').send({ force: true }).expect(400));
+  });
+
+  it('SSH errors: unreachable host, command timeout', async () => {
+    const closed = await createServer({ host: '127.0.0.1', sshPort: await freePort() });
+    const refused = answered('POST /api/servers/{id}/exec', await t.api.post(`/api/servers/${closed}/exec`).send({ command: 'true' }).expect(502));
+    expect(refused.body.code).toBe('SSH_UNREACHABLE');
+    answered('POST /api/server-status/{serverId}/reconnect', await t.api.post(`/api/server-status/${closed}/reconnect`).expect(502));
+    const slow = await createServer();
+    answered('POST /api/servers/{id}/exec', await t.api.post(`/api/servers/${slow}/exec`).send({ command: 'sleep 5', timeoutMs: 300 }).expect(504));
+  });
+
+  it('health and metrics, then readiness while shutting down', async () => {
+    answered('GET /health/live', await t.http.get('/health/live').expect(200));
+    answered('GET /health/ready', await t.http.get('/health/ready').expect(200));
+    const scrape = answered('GET /metrics', await t.http.get('/metrics').expect(200));
+    expect(mediaTypes(doc, 'GET /metrics', 200)).toEqual([scrape.headers['content-type']]);
+    await t.app.get(SshPoolService).shutdown();
+    answered('GET /health/ready', await t.http.get('/health/ready').expect(503));
+  });
+
+  it('exercised the documented success answer of every route', () => {
+    const successes = operations(doc).map(({ route, operation }) => `${route} ${Object.keys(operation.responses).find((s) => s.startsWith('2'))}`);
+    expect(successes.filter((s) => !seen.has(s))).toEqual([]);
+  });
+});
