@@ -62,3 +62,9 @@ export async function leftConnections(hosts: SshdHost[], timeoutMs = 5000): Prom
 
 export const f1 = (v: number): string => v.toFixed(1);
 export const f2 = (v: number): string => v.toFixed(2);
+
+/** Sum (seconds) of the pool's exec histogram in /metrics text: its growth over one exec is the pool's own time. */
+export function poolExecSeconds(metrics: string): number {
+  const sums = [...metrics.matchAll(/^cs2_ssh_pool_exec_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm)];
+  return sums.reduce((total, match) => total + Number(match[1]), 0);
+}

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { eventually } from './eventually.js';
 import { freePort } from './sshd.js';
 
@@ -19,33 +19,38 @@ export class ServiceProcess {
 
   private constructor(
     private readonly child: ChildProcess,
+    readonly port: number,
     readonly base: string,
     readonly token: string,
     private readonly dataDir: string,
   ) {
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-65_536)); // the tail is enough to say why
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
   }
 
-  /** Starts dist/main.js with `env` over a minimal environment and resolves once /health/live answers. */
-  static async start(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  /**
+   * Starts `<dist>/main.js` (default dist/) with `env` over a minimal environment, and resolves once
+   * /health/live answers. `nodeArgs` go before the script (e.g. --cpu-prof).
+   */
+  static async start(env: Record<string, string> = {}, options: { dist?: string; nodeArgs?: string[] } = {}): Promise<ServiceProcess> {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'cs2-service-'));
     const token = randomBytes(16).toString('hex');
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), resolve(options.dist ?? 'dist', 'main.js')], {
       env: {
         PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), INTERNAL_TCP_PORT: '0', API_TOKENS: token,
         DATA_DIR: dataDir, DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`, LOG_LEVEL: 'warn', ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const service = new ServiceProcess(child, `http://127.0.0.1:${port}`, token, dataDir);
+    const service = new ServiceProcess(child, port, `http://127.0.0.1:${port}`, token, dataDir);
     const live = () => fetch(`${service.base}/health/live`).then((r) => r.ok, () => false);
     let up = false;
     const poll = setInterval(() => void live().then((ok) => (up ||= ok)), 50);
     try {
-      await eventually(() => `dist/main.js to answer /health/live; output:\n${service.output.slice(-2000)}`, () => {
-        if (child.exitCode !== null) throw new Error(`dist/main.js exited ${child.exitCode}:\n${service.output.slice(-2000)}`);
+      await eventually(() => `${options.dist ?? 'dist'}/main.js to answer /health/live; output:\n${service.output.slice(-2000)}`, () => {
+        if (child.exitCode !== null) throw new Error(`main.js exited ${child.exitCode}:\n${service.output.slice(-2000)}`);
         return up;
       }, 30_000);
     } finally {
