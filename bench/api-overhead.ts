@@ -4,18 +4,14 @@
 // server with password auth each. Then, interleaved in blocks across the builds, from one keep-alive
 // client: GET /health/live (the HTTP floor) and POST /api/servers/:id/exec `true`.
 // overhead = (API exec − the pool's own durationMs) − floor. Prints markdown.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { eventually } from '../test/support/eventually.js';
+import { ServiceProcess } from '../test/support/service-process.js';
 import { sshServerBody } from '../test/support/ssh-servers.js';
-import { freePort, loadTestUser, startSshd } from '../test/support/sshd.js';
+import { loadTestUser, startSshd } from '../test/support/sshd.js';
 import { median } from './stats.js';
+import { poolExecSeconds } from './suite/common.js';
 
-const TOKEN = randomBytes(16).toString('hex');
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
 const BLOCK = 50;
 const DISTS = (process.env.BENCH_DISTS ?? 'dist').split(',').map((d) => d.trim()).filter(Boolean);
@@ -39,44 +35,22 @@ class Service {
 
   private constructor(
     readonly dist: string,
-    private readonly child: ChildProcess,
-    private readonly port: number,
-    private readonly dataDir: string,
+    private readonly process: ServiceProcess,
   ) {}
 
   static async start(dist: string): Promise<Service> {
-    const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'cs2-api-bench-'));
-    const env = {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      INTERNAL_TCP_PORT: '0',
-      API_TOKENS: TOKEN,
-      DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    };
-    const args = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), resolve(dist, 'main.js')];
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    const service = new Service(dist, child, port, dataDir);
-    let live = false;
-    const poll = setInterval(() => void service.call('GET', '/health/live').then((r) => (live = r.status === 200), () => undefined), 50);
-    try {
-      await eventually(`${dist}/main.js to answer /health/live`, () => live, 30_000);
-    } finally {
-      clearInterval(poll);
-    }
-    return service;
+    const env = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
+    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    return new Service(dist, await ServiceProcess.start(env, { dist, nodeArgs }));
   }
 
   call(method: string, path: string, body?: unknown): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.process.token}` };
     if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
     return new Promise((done, fail) => {
       const started = performance.now();
-      const req = request({ host: '127.0.0.1', port: this.port, method, path, headers, agent: this.agent }, (res) => {
+      const req = request({ host: '127.0.0.1', port: this.process.port, method, path, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: performance.now() - started }));
@@ -114,7 +88,7 @@ class Service {
     const text = (await this.expect('GET', '/metrics', 200)).body;
     const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1]), 0);
     return {
-      pool: sum(/^cs2_ssh_pool_exec_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
+      pool: poolExecSeconds(text),
       http: sum(/^cs2_ssh_pool_http_request_duration_seconds_sum\{[^}]*route="\/api\/servers\/:id\/exec"[^}]*\} (\S+)$/gm),
       live: sum(/^cs2_ssh_pool_http_request_duration_seconds_sum\{[^}]*route="\/health\/live"[^}]*\} (\S+)$/gm),
     };
@@ -122,10 +96,7 @@ class Service {
 
   async stop(): Promise<void> {
     this.agent.destroy();
-    const exited = new Promise((done) => this.child.once('exit', done));
-    this.child.kill('SIGTERM');
-    await exited;
-    rmSync(this.dataDir, { recursive: true, force: true });
+    await this.process.stop();
   }
 }
 

@@ -2,70 +2,21 @@
 // servers on 3 sshd hosts, cache off: median of 20 sweeps and the sessions sshd counted per sweep;
 // then the sweep time while one host is frozen (SIGSTOPped sshd), silent in the handshake, or stopped.
 // Prints a markdown report.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FakeCs2Farm } from '../test/status/fake-cs2.js';
-import { eventually } from '../test/support/eventually.js';
-import { freePort, loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
+import { ServiceProcess as Service } from '../test/support/service-process.js';
+import { loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
 import { median } from './stats.js';
 
 const SERVERS_PER_HOST = 10;
 const SWEEPS = Number(process.env.BENCH_SWEEPS ?? 20);
 const PROBE_TIMEOUT_MS = 2000;
-const TOKEN = randomBytes(16).toString('hex');
 
 interface Status {
   serverId: string;
   reachable: boolean;
   running: boolean;
   error?: string;
-}
-
-class Service {
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly base: string,
-    private readonly dataDir: string,
-  ) {}
-
-  static async start(env: Record<string, string>): Promise<Service> {
-    const port = await freePort();
-    const dataDir = mkdtempSync(join(tmpdir(), 'cs2-status-bench-'));
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', INTERNAL_TCP_PORT: '0', API_TOKENS: TOKEN, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${dataDir}/db.sqlite`, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const service = new Service(child, `http://127.0.0.1:${port}`, dataDir);
-    let live = false;
-    const poll = setInterval(() => void fetch(`${service.base}/health/live`).then((r) => (live = r.ok), () => undefined), 50);
-    try {
-      await eventually('dist/main.js to answer /health/live', () => live, 20_000);
-    } finally {
-      clearInterval(poll);
-    }
-    return service;
-  }
-
-  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
-
-  async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
 }
 
 interface Sweep {
