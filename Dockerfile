@@ -8,7 +8,9 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# --omit=optional as well: npm keeps a devDependency that a runtime package names as an optional peer
+# (typescript, for @nestjs/swagger's build-time plugin). ssh2 runs without its optional cpu-features.
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Runtime stage: same Debian release (glibc) as the build, no compilers, unprivileged user.
 FROM node:20-bookworm-slim

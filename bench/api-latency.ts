@@ -4,7 +4,7 @@
 import type { SshdHost, TestUser } from '../test/support/sshd.js';
 import { sshServerBody } from '../test/support/ssh-servers.js';
 import type { OpenSshMux } from './openssh-mux.js';
-import { ServiceProcess } from './service-process.js';
+import { ServiceProcess } from '../test/support/service-process.js';
 import { ms, ratio, sideBySide, timed, type Variant } from './stats.js';
 
 export interface Link {

@@ -1,57 +1,24 @@
 // `npm run bench:burst`: 60 × `sleep 0.3; echo ok` at once through the HTTP API of the built service
 // (`node dist/main.js`) on a MaxSessions 3 host, 4 connections per key: 12 channels, so the ideal is
 // 5 waves × 0.3 s = 1.5 s. 20 runs on one service, each compared with the ideal. Prints markdown.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { eventually } from '../test/support/eventually.js';
+import { ServiceProcess } from '../test/support/service-process.js';
 import { sshServerBody } from '../test/support/ssh-servers.js';
-import { freePort, loadTestUser, startSshd } from '../test/support/sshd.js';
+import { loadTestUser, startSshd } from '../test/support/sshd.js';
 import { median, ratio } from './stats.js';
 
-const TOKEN = 'burst-bench-token-8c21';
 const BURST = 60;
 const SLEEP_S = 0.3;
 const MAX_SESSIONS = 3;
 const CONNECTIONS = 4;
 const IDEAL_MS = Math.ceil(BURST / (MAX_SESSIONS * CONNECTIONS)) * SLEEP_S * 1000;
 
-function startService(port: number): ChildProcess {
-  const dataDir = mkdtempSync(join(tmpdir(), 'burst-bench-'));
-  const env = {
-    PATH: process.env.PATH ?? '',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    INTERNAL_TCP_PORT: '0',
-    API_TOKENS: TOKEN,
-    DATA_DIR: dataDir,
-    DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`,
-    POOL_MAX_CONNECTIONS_PER_KEY: String(CONNECTIONS),
-    LOG_LEVEL: 'warn',
-  };
-  return spawn(process.execPath, [join(process.cwd(), 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 20);
   const user = loadTestUser();
   const sshd = await startSshd({ address: '127.0.0.8', maxSessions: MAX_SESSIONS });
-  const port = await freePort();
-  const service = startService(port);
-  const api = async (path: string, body?: unknown) => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<Record<string, unknown>>;
-  };
+  const service = await ServiceProcess.start({ POOL_MAX_CONNECTIONS_PER_KEY: String(CONNECTIONS) });
+  const api = (path: string, body?: unknown) => service.api<Record<string, unknown>>(body === undefined ? 'GET' : 'POST', path, body);
   try {
-    let live = false;
-    const probe = () => fetch(`http://127.0.0.1:${port}/health/live`).then((r) => (live = r.ok), () => undefined);
-    await eventually('the service to answer', () => (void probe(), live), 30_000);
     const { id } = (await api('/api/servers', sshServerBody(sshd, user))) as { id: string };
     await api(`/api/servers/${id}/exec`, { command: 'true' }); // first handshake outside the timings
     const times: number[] = [];
@@ -62,7 +29,7 @@ async function main(): Promise<void> {
     }
     console.log(report(times));
   } finally {
-    service.kill('SIGTERM');
+    await service.stop();
     await sshd.stop();
   }
 }

@@ -4,8 +4,8 @@
 // Prints a markdown report.
 import { createServer, type Socket } from 'node:net';
 import { FakeCs2Farm } from '../test/status/fake-cs2.js';
+import { ServiceProcess as Service } from '../test/support/service-process.js';
 import { loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
-import { ServiceProcess } from './service-process.js';
 import { median } from './stats.js';
 
 const SERVERS_PER_HOST = 10;
@@ -25,7 +25,7 @@ interface Sweep {
   statuses: Status[];
 }
 
-async function sweep(service: ServiceProcess, hosts: SshdHost[]): Promise<Sweep> {
+async function sweep(service: Service, hosts: SshdHost[]): Promise<Sweep> {
   const before = hosts.map((h) => h.sessionsStarted());
   const started = performance.now();
   const statuses = await service.api<Status[]>('GET', '/api/server-status');
@@ -33,7 +33,7 @@ async function sweep(service: ServiceProcess, hosts: SshdHost[]): Promise<Sweep>
   return { ms, statuses, sessions: hosts.map((h, i) => h.sessionsStarted() - before[i]) };
 }
 
-async function sweeps(service: ServiceProcess, hosts: SshdHost[], count: number): Promise<Sweep[]> {
+async function sweeps(service: Service, hosts: SshdHost[], count: number): Promise<Sweep[]> {
   const done: Sweep[] = [];
   for (let i = 0; i < count; i++) done.push(await sweep(service, hosts));
   return done;
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const user = loadTestUser();
   const hosts = await Promise.all(['127.0.0.51', '127.0.0.52', '127.0.0.53'].map((address) => startSshd({ address })));
   const farm = new FakeCs2Farm(user.username);
-  const service = await ServiceProcess.start({ STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) });
+  const service = await Service.start({ STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) });
   try {
     for (const [h, host] of hosts.entries()) {
       for (let i = 0; i < SERVERS_PER_HOST; i++) {

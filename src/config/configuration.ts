@@ -13,6 +13,7 @@ export interface AppConfig {
   pool: PoolConfig;
   ssh: SshConfig;
   status: StatusConfig;
+  servers: ServersConfig;
 }
 
 export interface PoolConfig {
@@ -51,6 +52,14 @@ export interface StatusConfig {
   probeTimeoutMs: number;
 }
 
+export interface ServersConfig {
+  /**
+   * How long a server's SSH target (row read, secrets decrypted, key file read) is reused for exec;
+   * changes drop it at once on every replica (LISTEN/NOTIFY on PostgreSQL); 0 = never cached.
+   */
+  targetCacheTtlMs: number;
+}
+
 export function toAppConfig(env: EnvironmentVariables): AppConfig {
   const tokens = env.API_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
   return {
@@ -86,6 +95,7 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
       probeConcurrency: env.STATUS_PROBE_CONCURRENCY,
       probeTimeoutMs: env.STATUS_PROBE_TIMEOUT_MS,
     },
+    servers: { targetCacheTtlMs: env.SERVER_CACHE_TTL_MS },
   };
 }
 

@@ -9,7 +9,14 @@ describe('validateConfig', () => {
       pool: { enabled: true, idleTimeoutMs: 300_000, maxLifetimeMs: 3_600_000, cleanupIntervalMs: 60_000, maxConnectionsPerKey: 4 },
       ssh: { readyTimeoutMs: 15_000, execTimeoutMs: 30_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, hostKeyPolicy: 'accept-new' },
       status: { cacheMs: 2000, probeConcurrency: 8, probeTimeoutMs: 5000 },
+      servers: { targetCacheTtlMs: 10_000 },
     });
+  });
+
+  it('takes SERVER_CACHE_TTL_MS=0 (no target cache) and refuses a negative or hour-long one', () => {
+    expect(validateConfig({ SERVER_CACHE_TTL_MS: '0' })).toMatchObject({ servers: { targetCacheTtlMs: 0 } });
+    expect(() => validateConfig({ SERVER_CACHE_TTL_MS: '-1' })).toThrow(/SERVER_CACHE_TTL_MS/);
+    expect(() => validateConfig({ SERVER_CACHE_TTL_MS: '3600001' })).toThrow(/SERVER_CACHE_TTL_MS/);
   });
 
   it('takes STATUS_CACHE_MS=0 (cache off) and refuses a probe concurrency of 0', () => {

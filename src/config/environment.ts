@@ -54,6 +54,8 @@ export class EnvironmentVariables {
   @IsOptional() @IsCidrList() SSH_TARGET_ALLOW?: string;
   @IsOptional() @IsCidrList() SSH_TARGET_DENY = '169.254.0.0/16';
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) STATUS_CACHE_MS = 2000;
+  /** Backstop for a lost change notification: how long a replica may use a server's cached SSH target. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) SERVER_CACHE_TTL_MS = 10_000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) STATUS_PROBE_CONCURRENCY = 8;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) STATUS_PROBE_TIMEOUT_MS = 5000;
   @IsOptional() @IsIn(HOST_KEY_POLICIES) HOST_KEY_POLICY: (typeof HOST_KEY_POLICIES)[number] = 'accept-new';

@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/configuration.js';
 import { credentialsCipherProvider } from './credentials-key.js';
+import { ServerChanges } from './server-changes.js';
 import { ServerEntity } from './server.entity.js';
+import { ServerTargetCache } from './server-target-cache.js';
 import { ServersController } from './servers.controller.js';
 import { ServerInputChecks } from './server-input-checks.js';
 import { ServersService } from './servers.service.js';
@@ -12,7 +16,19 @@ import { SshTargetFactory } from './ssh-target.factory.js';
 @Module({
   imports: [TypeOrmModule.forFeature([ServerEntity])],
   controllers: [ServersController],
-  providers: [credentialsCipherProvider, SshKeyFiles, SshTargetFactory, ServerInputChecks, ServersService],
+  providers: [
+    credentialsCipherProvider,
+    SshKeyFiles,
+    SshTargetFactory,
+    ServerInputChecks,
+    {
+      provide: ServerTargetCache,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => new ServerTargetCache(config.get('servers', { infer: true }).targetCacheTtlMs),
+    },
+    ServerChanges,
+    ServersService,
+  ],
   exports: [ServersService],
 })
 export class ServersModule {}

@@ -7,11 +7,13 @@ import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
 import type { ExecResult, SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { CredentialsCipher } from './credentials-cipher.js';
 import { applyAuthPlan, planAuth } from './server-auth.js';
+import { ServerChanges } from './server-changes.js';
+import { ServerTargetCache } from './server-target-cache.js';
 import { ServerEntity } from './server.entity.js';
 import { ServerInputChecks } from './server-input-checks.js';
 import type { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers.dto.js';
 import { ServerError, ServerErrorCode } from './servers.errors.js';
-import { SshTargetFactory } from './ssh-target.factory.js';
+import { type PreparedTarget, SshTargetFactory } from './ssh-target.factory.js';
 
 type PlainField = 'name' | 'host' | 'sshPort' | 'sshUser' | 'gameDirectory' | 'gamePort' | 'description' | 'hostKeyFingerprint';
 const PLAIN_FIELDS: readonly PlainField[] = ['name', 'host', 'sshPort', 'sshUser', 'gameDirectory', 'gamePort', 'description', 'hostKeyFingerprint'];
@@ -39,6 +41,8 @@ export class ServersService {
     private readonly targets: SshTargetFactory,
     private readonly pool: SshPoolService,
     private readonly checks: ServerInputChecks,
+    private readonly cache: ServerTargetCache,
+    private readonly changes: ServerChanges,
   ) {}
 
   list(): Promise<ServerEntity[]> {
@@ -88,10 +92,9 @@ export class ServersService {
     this.assignPlainFields(server, dto);
     applyAuthPlan(server, plan, this.cipher);
     const saved = await this.save(server);
-    if (connectionSignature(saved) !== before) {
-      this.logger.log(`Server ${saved.name} (${id}): connection settings changed, leaving its pooled connection`);
-      await this.detach(id);
-    }
+    const detach = connectionSignature(saved) !== before;
+    if (detach) this.logger.log(`Server ${saved.name} (${id}): connection settings changed, leaving its pooled connection`);
+    await this.changes.publish(id, { detach });
     return saved;
   }
 
@@ -100,20 +103,27 @@ export class ServersService {
     const server = await this.get(id);
     await this.servers.delete({ id });
     this.logger.log(`Server deleted: ${server.name} (${id})`);
-    await this.detach(id);
+    await this.changes.publish(id, { detach: true });
   }
 
-  /** The server's SSH coordinates with its secrets, for the pool. @throws ServerError SERVER_NOT_FOUND and as SshTargetFactory.build */
+  /**
+   * The server's SSH coordinates with its secrets, read afresh (a reconnect or a pool view must see
+   * the key file as it is now) and kept for exec. @throws ServerError SERVER_NOT_FOUND and as SshTargetFactory.build
+   */
   async targetFor(id: string): Promise<SshTarget> {
-    return this.targets.build(await this.get(id));
+    return this.targets.complete(await this.cache.refresh(id, () => this.prepareTarget(id)));
   }
 
-  /** @throws ServerError SERVER_NOT_FOUND, SSH_KEY_INVALID, CREDENTIALS_UNREADABLE; SshPoolError */
+  /** The target comes from the cache: no database read or decryption per command. @throws ServerError SERVER_NOT_FOUND, SSH_KEY_INVALID, CREDENTIALS_UNREADABLE; SshPoolError */
   async exec(id: string, dto: ExecCommandDto): Promise<ExecResult> {
-    const target = await this.targets.build(await this.get(id));
+    const target = await this.targets.complete(await this.cache.get(id, () => this.prepareTarget(id)));
     const result = await this.pool.exec(target, dto.command, { timeoutMs: dto.timeoutMs });
     this.logger.debug(`exec on ${id}: exit ${result.exitCode} in ${result.durationMs} ms`);
     return result;
+  }
+
+  private async prepareTarget(id: string): Promise<PreparedTarget> {
+    return this.targets.prepare(await this.get(id));
   }
 
   private assignPlainFields(server: ServerEntity, dto: CreateServerDto | UpdateServerDto): void {
@@ -131,15 +141,6 @@ export class ServersService {
         throw new ServerError(ServerErrorCode.NAME_TAKEN, `A server named "${server.name}" already exists`, { name: server.name });
       }
       throw error;
-    }
-  }
-
-  /** The record is already changed; a pool failure here must not turn the request into an error. */
-  private async detach(id: string): Promise<void> {
-    try {
-      await this.pool.detachServer(id);
-    } catch (error) {
-      this.logger.error(`Could not detach server ${id} from its pooled connection`, error instanceof Error ? error.stack : String(error));
     }
   }
 }

@@ -36,6 +36,7 @@ export interface SshdHost {
   thaw(): void; // SIGCONT them
   killConnections(): void; // SIGKILL every connection process; the listener keeps accepting
   rotateHostKey(): Promise<void>; // new host key, same address/port; existing connections survive
+  restart(): Promise<void>; // SIGKILL every connection, stop the listener, start it again (same key and port)
   stop(): Promise<void>; // idempotent
 }
 
@@ -166,6 +167,12 @@ class Host implements SshdHost {
     this.orphans.push(...survivors); // sshd keeps existing connections when the listener stops
     await this.stopListener();
     generateHostKey(this.dir);
+    await this.launch();
+  }
+
+  async restart(): Promise<void> {
+    this.killConnections();
+    await this.stopListener();
     await this.launch();
   }
 
