@@ -1,5 +1,6 @@
 // `npm run bench:pool`: medians of `exec true` on one sshd, pooled vs pool-disabled vs OpenSSH's
-// ControlMaster, on loopback and through a proxy adding 25 ms each way. Prints a markdown report.
+// ControlMaster, on loopback and through a proxy adding 25 ms each way: first through the HTTP API of
+// the built service (spare channels on and off, api-latency.ts), then in process. Prints a markdown report.
 import { SshConnector, type ConnectParams } from '../src/ssh-pool/ssh-connector.js';
 import type { SshPoolService } from '../src/ssh-pool/ssh-pool.service.js';
 import type { SshTarget } from '../src/ssh-pool/ssh-pool.types.js';
@@ -7,8 +8,9 @@ import { createPool } from '../test/support/pool-module.js';
 import { loadTestUser, startSshd } from '../test/support/sshd.js';
 import { bareClient, bareExec, execBreakdown } from './exec-breakdown.js';
 import { startLatencyProxy } from '../test/support/latency-proxy.js';
+import { apiLatency, apiReport } from './api-latency.js';
 import { OpenSshMux } from './openssh-mux.js';
-import { median, ms, ratio } from './stats.js';
+import { ms, ratio, sideBySide, timed } from './stats.js';
 
 const ONE_WAY_MS = 25;
 
@@ -17,29 +19,6 @@ class NagleConnector extends SshConnector {
   override connect(params: ConnectParams) {
     return super.connect({ ...params, noDelay: false });
   }
-}
-
-async function timed(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
-
-type Variant = { name: string; run: () => Promise<number>; runs: number };
-
-/**
- * Interleaves the variants in blocks of back-to-back runs (as a monitoring loop issues them), so that
- * machine noise hits them alike; returns medians.
- */
-async function sideBySide(variants: Variant[], block = 10): Promise<Map<string, number>> {
-  const samples = new Map(variants.map((v) => [v.name, [] as number[]]));
-  const rounds = Math.max(...variants.map((v) => v.runs));
-  for (let round = 0; round < rounds; round += block) {
-    for (const v of variants) {
-      for (let i = round; i < Math.min(round + block, v.runs); i++) samples.get(v.name)!.push(await v.run());
-    }
-  }
-  return new Map([...samples].map(([name, values]) => [name, median(values)]));
 }
 
 const execTrue = (pool: SshPoolService, target: SshTarget) => () => timed(() => pool.exec(target, 'true'));
@@ -54,6 +33,7 @@ async function main(): Promise<void> {
   const wan: SshTarget = { ...direct, host: '127.0.0.1', port: proxy.port };
   const password = { type: 'PASSWORD' as const, password: user.password };
   const pooled = await createPool({ HOST_KEY_POLICY: 'off' });
+  const noSpares = await createPool({ HOST_KEY_POLICY: 'off', SSH_SPARE_CHANNELS: 'false' });
   const nagle = await createPool({ HOST_KEY_POLICY: 'off' }, new NagleConnector());
   const unpooled = await createPool({ HOST_KEY_POLICY: 'off', SSH_POOL_ENABLED: 'false' });
   const muxLocal = new OpenSshMux(direct.host, direct.port, user.username, user.privateKey);
@@ -62,9 +42,15 @@ async function main(): Promise<void> {
   const bareNagle = await bareClient(direct.host, direct.port, user, false);
   try {
     await Promise.all([muxLocal.start(), muxWan.start()]);
-    for (const p of [pooled.pool, nagle.pool]) for (const t of [direct, wan]) await p.exec(t, 'true'); // warm up
+    const links = {
+      loopback: { host: direct.host, port: direct.port, mux: muxLocal, runs: Math.min(runs, 100) },
+      wan: { host: wan.host, port: wan.port, mux: muxWan, runs: Number(process.env.BENCH_WAN_RUNS ?? 30) },
+    };
+    console.log(`${apiReport(await apiLatency(sshd, user, links), 2 * ONE_WAY_MS, links)}\n`);
+    for (const p of [pooled.pool, noSpares.pool, nagle.pool]) for (const t of [direct, wan]) for (let i = 0; i < 2; i++) await p.exec(t, 'true'); // warm up
     const local = await sideBySide([
       { name: 'pooled', run: execTrue(pooled.pool, direct), runs },
+      { name: 'pooled, spare channels off', run: execTrue(noSpares.pool, direct), runs },
       { name: 'bare ssh2 connection, no pool (floor)', run: async () => (await bareExec(bare)).total, runs },
       { name: 'pooled, Nagle on', run: execTrue(nagle.pool, direct), runs: Math.min(runs, 60) },
       { name: 'OpenSSH ControlMaster', run: () => muxLocal.run(), runs: Math.min(runs, 100) },
@@ -73,6 +59,7 @@ async function main(): Promise<void> {
     ]);
     const remote = await sideBySide([
       { name: 'pooled', run: execTrue(pooled.pool, wan), runs: 20 },
+      { name: 'pooled, spare channels off', run: execTrue(noSpares.pool, wan), runs: 20 },
       { name: 'pooled, Nagle on', run: execTrue(nagle.pool, wan), runs: 10 },
       { name: 'OpenSSH ControlMaster', run: () => muxWan.run(), runs: 10 },
       { name: 'pool disabled', run: execTrue(unpooled.pool, wan), runs: 6 },
@@ -85,7 +72,7 @@ async function main(): Promise<void> {
     muxWan.stop();
     bare.end();
     bareNagle.end();
-    await Promise.all([pooled.app.close(), nagle.app.close(), unpooled.app.close()]);
+    await Promise.all([pooled.app.close(), noSpares.app.close(), nagle.app.close(), unpooled.app.close()]);
     await proxy.close();
     await sshd.stop();
   }
@@ -103,7 +90,7 @@ function report(local: Map<string, number>, remote: Map<string, number>, phases:
   const pooledL = local.get('pooled')!;
   const pooledR = remote.get('pooled')!;
   return [
-    `Run ${new Date().toISOString()}, node ${process.version}, up to ${runs} runs per variant on loopback, interleaved in blocks of 10 back-to-back runs; pooled rows use key auth on a warm connection.`,
+    `Run ${new Date().toISOString()}, node ${process.version}, up to ${runs} runs per variant on loopback, interleaved in blocks of 10 back-to-back runs; pooled rows use key auth on a warm connection, spare channels on unless the row says otherwise.`,
     '',
     `| exec \`true\` (median) | loopback | vs ControlMaster | ${rtt} ms RTT proxy | vs ControlMaster | round trips |`,
     '|---|---|---|---|---|---|',

@@ -24,6 +24,8 @@ export interface PoolConfig {
   maxConnectionsPerKey: number;
   maxChannelsPerConnection: number;
   shutdownGraceMs: number;
+  /** Keep pre-opened session channels, so that a command costs one round trip. */
+  spareChannels: boolean;
 }
 
 export interface SshConfig {
@@ -74,6 +76,7 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
       maxConnectionsPerKey: env.POOL_MAX_CONNECTIONS_PER_KEY,
       maxChannelsPerConnection: env.POOL_MAX_CHANNELS_PER_CONNECTION,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+      spareChannels: env.SSH_SPARE_CHANNELS,
     },
     ssh: {
       readyTimeoutMs: env.SSH_READY_TIMEOUT_MS,

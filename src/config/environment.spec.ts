@@ -31,6 +31,12 @@ describe('validateConfig', () => {
     });
   });
 
+  it('keeps spare channels on by default; SSH_SPARE_CHANNELS takes true/false only', () => {
+    expect(validateConfig({}).pool.spareChannels).toBe(true);
+    expect(validateConfig({ SSH_SPARE_CHANNELS: 'false' }).pool.spareChannels).toBe(false);
+    expect(() => validateConfig({ SSH_SPARE_CHANNELS: 'off' })).toThrow(/SSH_SPARE_CHANNELS/);
+  });
+
   it('defaults the key directory under DATA_DIR, the KDF cap, and a deny list of link-local only', () => {
     const { ssh } = validateConfig({ DATA_DIR: '/var/lib/cs2' });
     expect({ keyDir: ssh.keyDir, maxKdfRounds: ssh.maxKdfRounds, targets: ssh.targets }).toEqual({

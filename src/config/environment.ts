@@ -42,6 +42,7 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) POOL_MAX_CONNECTIONS_PER_KEY = 4;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10) POOL_MAX_CHANNELS_PER_CONNECTION = 8;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_GRACE_MS = 10000;
+  @IsOptional() @Transform(toBool) @IsBoolean() SSH_SPARE_CHANNELS = true;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_READY_TIMEOUT_MS = 15000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_EXEC_TIMEOUT_MS = 30000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) SSH_KEEPALIVE_INTERVAL_MS = 15000;

@@ -1,17 +1,13 @@
-import type { GroupContext, Slot } from './connection-group.types.js';
+import { queuedRequest, type GroupContext, type Slot, type Waiter } from './connection-group.types.js';
 import type { ConnectionKey } from './connection-key.js';
 import { timeoutError } from './exec-runner.js';
 import { PooledConnection } from './pooled-connection.js';
+import { GroupSpares, SPARE_REFUSAL_PAUSE_MS } from './spare-channels.js';
 import { SshPoolError } from './ssh-pool.errors.js';
 import type { EvictionReason } from './ssh-pool.types.js';
 
 export type { GroupContext, Slot } from './connection-group.types.js';
 
-interface Waiter {
-  serverId?: string;
-  grant(slot: Slot): void;
-  fail(error: Error): void;
-}
 
 /** sshd frees a closed session on its next loop turn: reopening the slot at once is refused ~75 % of the time. */
 export const REOPEN_DELAY_MS = 2;
@@ -26,12 +22,23 @@ export class ConnectionGroup {
   private connecting = 0;
   /** The channel limit learned from this key's refusals and confirmed tries; new connections start there. */
   private learnedLimit: number;
+  /** Spare channels' slots are accounted like commands' but never make a connection look busy. */
+  private readonly spares: GroupSpares;
 
   constructor(
     readonly key: ConnectionKey,
     private readonly ctx: GroupContext,
   ) {
     this.learnedLimit = ctx.maxChannels;
+    this.spares = new GroupSpares(ctx.spareChannels, {
+      now: () => this.ctx.now(),
+      pump: () => this.pump(),
+      cool: (connection) => this.cool(connection, false),
+      // A refused spare teaches commands nothing (their own refusals do); spares pause, then try again.
+      refused: () => setTimeout(() => this.pump(), SPARE_REFUSAL_PAUSE_MS).unref(),
+      settle: (connection) => this.dropIfDone(connection),
+      lost: (connection) => this.evict(connection, 'dead'),
+    });
   }
 
   get waiting(): number {
@@ -54,46 +61,43 @@ export class ConnectionGroup {
    * Reserves a channel slot, waiting in FIFO order (retries go to the front) until one frees up, a
    * connection is made, or `abort` fires. Returns whether it was an immediate hit, and the slot.
    */
-  acquire(serverId: string | undefined, abort: AbortSignal, retry = false): Promise<Slot & { hit: boolean }> {
+  acquire(serverId: string | undefined, abort: AbortSignal, retry = false, spare = true): Promise<Slot & { hit: boolean }> {
     if (abort.aborted) return Promise.reject(timeoutError(abort));
-    const free = this.waiters.length === 0 || retry ? this.takeFree(serverId) : undefined;
-    if (free) return Promise.resolve({ ...free, hit: true });
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.removeWaiter(waiter);
-        reject(timeoutError(abort));
-      };
-      const waiter: Waiter = {
-        serverId,
-        grant: (slot) => {
-          abort.removeEventListener('abort', onAbort);
-          resolve({ ...slot, hit: false });
-        },
-        fail: (error) => {
-          abort.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      abort.addEventListener('abort', onAbort, { once: true });
-      if (retry) this.waiters.unshift(waiter);
-      else this.waiters.push(waiter);
-      this.pump();
-    });
+    const free = this.waiters.length === 0 || retry ? this.takeFree(serverId, spare) : undefined;
+    if (free) {
+      this.spares.keep(this.connections, this.waiters.length);
+      return Promise.resolve({ ...free, hit: true });
+    }
+    const { waiter, granted } = queuedRequest(serverId, abort, (w) => this.removeWaiter(w));
+    if (retry) this.waiters.unshift(waiter);
+    else this.waiters.push(waiter);
+    this.pump();
+    return granted;
   }
 
-  /** The server accepted the slot's channel. */
+  /** The server accepted the slot's command; on a bare session (a spare's or a fresh one) the session already counted. */
   opened(slot: Slot): void {
-    if (slot.connection.accepted(slot.probe)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
+    if (slot.spare || slot.connection.connection.openSpare) slot.connection.commandsRun++;
+    else this.sessionOpened(slot, true);
+  }
+
+  /** The server confirmed a session channel for the slot. */
+  sessionOpened(slot: Slot, command = false): void {
+    if (slot.connection.accepted(slot.probe, command)) this.learnedLimit = Math.max(this.learnedLimit, slot.connection.channelLimit);
   }
 
   /** The server confirmed the channel's close: the slot is free, and handed out REOPEN_DELAY_MS later. */
   channelClosed(connection: PooledConnection, wasStuck: boolean): void {
+    this.cool(connection, wasStuck);
+    this.release(connection);
+  }
+
+  private cool(connection: PooledConnection, wasStuck: boolean): void {
     connection.closed(this.ctx.now(), wasStuck);
     setTimeout(() => {
       connection.cooling--;
       this.pump();
     }, REOPEN_DELAY_MS);
-    this.release(connection);
   }
 
   /** A channel we closed was not confirmed within the bound: its slot is lost, the connection retires. */
@@ -139,6 +143,7 @@ export class ConnectionGroup {
   cleanup(now: number, idleTimeoutMs: number): number {
     let closed = 0;
     for (const connection of [...this.connections]) {
+      this.spares.close(connection, true);
       if (now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       else if (connection.channelsInUse === 0 && now - connection.lastUsedAt >= idleTimeoutMs) this.markRetiring(connection, 'idle');
       if (!connection.alive) closed++;
@@ -147,22 +152,33 @@ export class ConnectionGroup {
     return closed;
   }
 
-  private takeFree(serverId: string | undefined): Slot | undefined {
+  private takeFree(serverId: string | undefined, spare = true): Slot | undefined {
     const now = this.ctx.now();
     let best: PooledConnection | undefined;
     for (const connection of [...this.connections]) {
       if (connection.usable && now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       if (connection.hasFreeChannel && (!best || connection.channelsInUse < best.channelsInUse)) best = connection;
     }
+    // A ready spare's slot becomes the command's: one round trip instead of two.
+    const spared = spare ? this.spares.take(this.connections) : undefined;
+    if (spared) {
+      this.reserve(spared.connection, serverId, now);
+      return { ...spared, probe: false };
+    }
     // Every slot taken: try one above a lowered limit before waiting (the limit may be sshd's lag, not MaxSessions).
     const probe = !best ? this.connections.find((c) => c.canProbe) : undefined;
     probe?.startProbe();
     const connection = best ?? probe;
     if (!connection) return undefined;
+    this.reserve(connection, serverId, now);
+    return { connection, probe: connection === probe };
+  }
+
+  private reserve(connection: PooledConnection, serverId: string | undefined, now: number): void {
     connection.channelsInUse++;
     connection.lastUsedAt = now;
+    connection.spares.noteInUse(connection.channelsInUse, now);
     if (serverId) connection.serverIds.add(serverId);
-    return { connection, probe: connection === probe };
   }
 
   private pump(): void {
@@ -172,6 +188,7 @@ export class ConnectionGroup {
       this.waiters.shift()!.grant(slot);
     }
     if (this.waiters.length > 0 && this.shouldConnect()) this.connectForWaiters();
+    this.spares.keep(this.connections, this.waiters.length);
   }
 
   /** One handshake per key until a connection proves the host and credentials; then scale out. */
@@ -224,6 +241,7 @@ export class ConnectionGroup {
     if (!connection.alive || connection.retiring) return;
     connection.retiring = true;
     connection.evictedFor = reason;
+    this.spares.close(connection);
     this.dropIfDone(connection);
   }
 
@@ -237,6 +255,8 @@ export class ConnectionGroup {
     connection.alive = false;
     connection.evictedFor = reason;
     this.connections.splice(this.connections.indexOf(connection), 1);
+    // Spares get their CLOSE ahead of the disconnect.
+    this.spares.close(connection);
     connection.connection.close();
     this.ctx.evicted(connection, reason);
   }

@@ -11,6 +11,7 @@ export class PoolCounters {
   connectFailures = 0;
   refusals = 0;
   commands = 0;
+  spareHits = 0;
   readonly evictions: Record<EvictionReason, number> = { idle: 0, lifetime: 0, dead: 0, removed: 0, closed: 0, shutdown: 0, stuck: 0 };
   observer: PoolObserver = NO_POOL_OBSERVER;
 
@@ -50,6 +51,8 @@ export class PoolCounters {
       connect_failures: this.connectFailures,
       channel_open_refusals: this.refusals,
       commands: this.commands,
+      spare_channels: connections.reduce((sum, c) => sum + c.spares.readyCount, 0),
+      spare_hits: this.spareHits,
       evictions: { ...this.evictions },
     };
   }

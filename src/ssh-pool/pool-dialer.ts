@@ -25,6 +25,10 @@ export interface DialerDeps {
  * an unusable key or a forbidden target is the caller's error, not the host's.
  */
 export class PoolDialer {
+  /** Ask the connector for spare channels (SSH_SPARE_CHANNELS, pooled only). */
+  spareChannels = false;
+  private warnedNoSpares = false;
+
   constructor(
     private readonly deps: DialerDeps,
     private readonly ssh: SshConfig,
@@ -53,7 +57,9 @@ export class PoolDialer {
         keepaliveIntervalMs: this.ssh.keepaliveIntervalMs,
         keepaliveCountMax: this.ssh.keepaliveCountMax,
         verifyHostKey: (blob) => verifyHostKey(this.deps.hostKeys, this.ssh.hostKeyPolicy, pin, blob, new Date()),
+        spareChannels: this.spareChannels,
       });
+      this.warnIfNoSpares(connection);
       this.counters.recordConnect(started);
       this.backoff.recordSuccess(key);
       this.logger.log(`Created new SSH connection: ${key}`);
@@ -68,6 +74,12 @@ export class PoolDialer {
       this.backoff.recordFailure(key, failure, Date.now());
       throw failure;
     }
+  }
+
+  private warnIfNoSpares(connection: SshConnection): void {
+    if (!this.spareChannels || connection.openSpare || this.warnedNoSpares) return;
+    this.warnedNoSpares = true;
+    this.logger.warn('SSH spare channels unavailable (ssh2 feature test did not pass): two round trips per command');
   }
 
   /** @throws SshKeyInvalidError */

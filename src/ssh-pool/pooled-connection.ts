@@ -1,4 +1,5 @@
 import type { ConnectionKey } from './connection-key.js';
+import { ConnectionSpares, SPARE_REFUSAL_PAUSE_MS, SPARE_WINDOW_MS } from './spare-channels.js';
 import type { SshConnection } from './ssh-connector.js';
 import type { ConnectionInfo, EvictionReason } from './ssh-pool.types.js';
 
@@ -18,8 +19,10 @@ let nextId = 1;
 export class PooledConnection {
   readonly id = nextId++;
   readonly serverIds = new Set<string>();
-  /** Channel slots reserved (opening or open). */
+  /** Channel slots reserved for commands (opening or open). */
   channelsInUse = 0;
+  /** Session channels opened ahead of need; they hold slots too (`spares.held`). */
+  readonly spares = new ConnectionSpares();
   /** Slots whose channel closed a moment ago, not handed out yet: sshd frees the session a loop turn later. */
   cooling = 0;
   /** Channels the server accepted and has not confirmed closed: the sessions it counts. */
@@ -46,6 +49,7 @@ export class PooledConnection {
     private readonly maxChannels: number,
   ) {
     this.lastUsedAt = createdAt;
+    this.lastReleaseAt = connection.releasedAt ?? 0;
   }
 
   get usable(): boolean {
@@ -53,12 +57,28 @@ export class PooledConnection {
   }
 
   get hasFreeChannel(): boolean {
-    return this.usable && this.channelsInUse + this.cooling < this.channelLimit;
+    return this.usable && this.slotsTaken < this.channelLimit;
+  }
+
+  /** Slots counted against the limit: commands, cooling closes, spares. */
+  private get slotsTaken(): number {
+    return this.channelsInUse + this.cooling + this.spares.held;
+  }
+
+  /**
+   * Whether to open one more spare: recently used, fewer spares than its recent peak asks for, and
+   * room for the spare and a command besides it, so that a spare never takes the last slot.
+   */
+  wantsSpare(now: number): boolean {
+    if (!this.usable || this.probingFrom !== undefined || now - this.lastUsedAt >= SPARE_WINDOW_MS) return false;
+    if (now - this.spares.refusedAt < SPARE_REFUSAL_PAUSE_MS) return false;
+    const kept = this.spares.opening + this.spares.readyCount;
+    return kept < this.spares.wanted(this.channelsInUse, now) && this.slotsTaken + 2 <= this.channelLimit;
   }
 
   /** Every slot is taken, but the limit is below the configured one and has held long enough to try one more. */
   get canProbe(): boolean {
-    const full = this.channelsInUse >= this.channelLimit && this.cooling === 0;
+    const full = this.channelsInUse + this.spares.held >= this.channelLimit && this.cooling === 0;
     return full && this.usable && this.probingFrom === undefined && this.channelLimit < this.maxChannels && this.opensAtLimit >= this.probeAfter;
   }
 
@@ -69,12 +89,12 @@ export class PooledConnection {
   }
 
   /**
-   * The server accepted an open. Returns true when it confirmed a probed
-   * slot: sessions up to the raised limit are open at once, so the server allows that many.
+   * The server accepted an open (a command's, or a spare's: `command` false). Returns true when it confirmed a
+   * probed slot: sessions up to the raised limit are open at once, so the server allows that many.
    */
-  accepted(probe: boolean): boolean {
+  accepted(probe: boolean, command = true): boolean {
     this.channelsOpen++;
-    this.commandsRun++;
+    if (command) this.commandsRun++;
     if (probe) {
       const confirmed = this.channelsOpen >= this.channelLimit;
       if (!confirmed) this.channelLimit = Math.min(this.channelLimit, this.probingFrom ?? this.channelLimit);

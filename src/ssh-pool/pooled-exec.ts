@@ -1,7 +1,7 @@
 import type { ConnectionGroup, Slot } from './connection-group.js';
 import { collectOutput, timeoutError, type CommandOutput } from './exec-runner.js';
 import type { PooledConnection } from './pooled-connection.js';
-import { ChannelRefusedError, ConnectionLostError, type SshChannel } from './ssh-connector.js';
+import { ChannelRefusedError, ConnectionLostError, SpareLostError, type SshChannel } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 
 /** Opens refused or lost before the command fails with SSH_CHANNEL_FAILED. */
@@ -15,6 +15,8 @@ export interface PooledRequest {
   now(): number;
   /** Counts a channel-open refusal (statistics). */
   onRefusal(): void;
+  /** Counts a command the server accepted on a spare channel (statistics). */
+  onSpare(): void;
 }
 
 /**
@@ -22,10 +24,15 @@ export interface PooledRequest {
  * not freed yet) and an open on a connection that just died are retried — nothing ran — and never
  * close the shared connection. Slot accounting follows the real channel even after a timeout.
  */
-export async function execOnGroup(group: ConnectionGroup, request: PooledRequest): Promise<{ output: CommandOutput; hit: boolean }> {
+export async function execOnGroup(
+  group: ConnectionGroup,
+  request: PooledRequest,
+): Promise<{ output: CommandOutput; hit: boolean }> {
   let firstHit: boolean | undefined;
+  let spareLost = false;
   for (let attempt = 1; ; attempt++) {
-    const slot = await group.acquire(request.serverId, request.abort, attempt > 1);
+    // A spare that turned out dead is retried once, on a fresh channel.
+    const slot = await group.acquire(request.serverId, request.abort, attempt > 1, !spareLost);
     firstHit ??= slot.hit;
     const { connection } = slot;
     try {
@@ -34,6 +41,11 @@ export async function execOnGroup(group: ConnectionGroup, request: PooledRequest
       if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
       return { output, hit: firstHit };
     } catch (error) {
+      if (error instanceof SpareLostError) {
+        if (spareLost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} closed the channel before the command started`);
+        spareLost = true;
+        continue;
+      }
       if (!(error instanceof ChannelRefusedError || error instanceof ConnectionLostError)) throw error;
       if (attempt >= MAX_OPEN_ATTEMPTS) {
         throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} refused ${attempt} channel opens`);
@@ -44,25 +56,60 @@ export async function execOnGroup(group: ConnectionGroup, request: PooledRequest
   }
 }
 
-/** Starts the channel and keeps the group's slot accounting true to the server, whoever waits. */
+/**
+ * Starts the channel and keeps the group's slot accounting true to the server, whoever waits. Where
+ * the connection can open bare sessions, a fresh channel is opened that way too (the same two round
+ * trips as ssh2's exec): the session then counts from the server's confirmation, as a spare's does,
+ * so a refusal that arrives meanwhile is learned from the sessions the server really holds.
+ */
 function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
-  const { connection } = slot;
+  const { connection, spare } = slot;
+  const openSession = connection.connection.openSpare;
+  if (!spare && !openSession) return openExec(group, slot, request);
   const openSentAt = request.now();
-  return connection.connection.exec(request.command).then(
-    (channel) => {
-      group.opened(slot);
-      return watchClose(group, connection, channel);
-    },
-    (error: unknown) => {
-      if (error instanceof ChannelRefusedError) {
-        request.onRefusal();
-        group.refused(slot, openSentAt);
-      }
-      group.release(connection);
-      if (error instanceof ConnectionLostError) group.evict(connection, 'dead');
-      throw error;
-    },
+  const session = spare
+    ? Promise.resolve(spare)
+    : openSession!().then((opened) => {
+        group.sessionOpened(slot);
+        return opened;
+      }, openFailed(group, slot, request, openSentAt));
+  return session.then((open) =>
+    open.exec(request.command).then(
+      (channel) => {
+        group.opened(slot);
+        if (spare) request.onSpare();
+        return watchClose(group, connection, channel);
+      },
+      (error: unknown) => {
+        // The session was counted open: its slot frees when the server confirms the close.
+        open.discard();
+        void open.closed.then(() => group.channelClosed(connection, false));
+        throw error instanceof SpareLostError ? error : new SpareLostError('session channel failed');
+      },
+    ),
   );
+}
+
+/** ssh2's own two-step exec (spares unavailable): the session counts once the command was accepted. */
+function openExec(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
+  const openSentAt = request.now();
+  return slot.connection.connection.exec(request.command).then((channel) => {
+    group.opened(slot);
+    return watchClose(group, slot.connection, channel);
+  }, openFailed(group, slot, request, openSentAt));
+}
+
+/** An open the server refused, or one on a connection that died: the slot is free again, nothing ran. */
+function openFailed(group: ConnectionGroup, slot: Slot, request: PooledRequest, openSentAt: number): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ChannelRefusedError) {
+      request.onRefusal();
+      group.refused(slot, openSentAt);
+    }
+    group.release(slot.connection);
+    if (error instanceof ConnectionLostError) group.evict(slot.connection, 'dead');
+    throw error;
+  };
 }
 
 /**

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { HostKeyVerdict } from './host-key-verifier.js';
+import { ChannelRefusedError, ConnectionLostError, spareFeatureTest, SPARE_TEST_EXIT, wrapChannel, wrapSpare } from './ssh-channel.js';
+import { hasSessionInternals, openSession } from './ssh2-session.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshAuth } from './ssh-pool.types.js';
 
@@ -22,6 +24,8 @@ export interface ConnectParams {
   verifyHostKey(keyBlob: Buffer): Promise<HostKeyVerdict>;
   /** TCP_NODELAY; on by default (ssh2 leaves Nagle on, which costs a delayed ACK per exec). */
   noDelay?: boolean;
+  /** Offer `openSpare` on the connection when ssh2's internals pass the feature test. */
+  spareChannels?: boolean;
 }
 
 export interface ChannelExit {
@@ -51,19 +55,44 @@ export interface SshChannel {
   discard(): void;
 }
 
+/**
+ * A session channel opened ahead of need, with no request sent yet: it counts against the server's
+ * MaxSessions like any session. A command on it costs one round trip instead of two.
+ */
+export interface SpareChannel {
+  /** False once it was used or discarded, or either side closed it (read from state: an idle channel emits no close). */
+  readonly alive: boolean;
+  /** Settles when the channel is closed on both sides (only observed once it was used or discarded). */
+  readonly closed: Promise<void>;
+  /** Runs `command` on it, stdin closed. @throws SpareLostError when the channel was gone first (nothing ran). */
+  exec(command: string): Promise<SshChannel>;
+  /** Closes it unused. */
+  discard(): void;
+}
+
 /** An authenticated connection that channels are multiplexed over. */
 export interface SshConnection {
   /** @throws ChannelRefusedError when the server refuses the session (MaxSessions), ConnectionLostError when the connection is gone. */
   exec(command: string): Promise<SshChannel>;
+  /**
+   * Present only when spare channels work on this connection (asked for, and the feature test passed).
+   * @throws ChannelRefusedError, ConnectionLostError as `exec` does
+   */
+  readonly openSpare?: () => Promise<SpareChannel>;
+  /** Date.now() when a channel the connector used itself (the feature test) closed: sshd frees its session a moment later. */
+  readonly releasedAt?: number;
   /** Called once, when the connection is gone for any reason (close, error, keepalive timeout). */
   onClose(listener: (reason?: Error) => void): void;
   close(): void;
 }
 
-/** The server refused to open a channel: a capacity signal, not a dead connection. */
-export class ChannelRefusedError extends Error {}
-/** The connection was gone before the channel opened: nothing ran, safe to retry elsewhere. */
-export class ConnectionLostError extends Error {}
+export { ChannelRefusedError, ConnectionLostError, SpareLostError } from './ssh-channel.js';
+
+/**
+ * sshd frees a closed session a loop turn late (pooled-connection's RELEASE_LAG_MS): the test's
+ * connection is handed over only after that, so the pool's first burst can learn MaxSessions exactly.
+ */
+const SPARE_TEST_SETTLE_MS = 100;
 
 /** Opens authenticated ssh2 connections. Raw I/O only: pooling decisions live in the pool. */
 @Injectable()
@@ -85,7 +114,7 @@ export class SshConnector {
       client.once('ready', () => {
         settled = true;
         client.removeListener('close', onHandshakeClose);
-        resolve(new Ssh2Connection(client));
+        resolve(params.spareChannels ? this.withSpares(client, params.readyTimeoutMs) : new Ssh2Connection(client));
       });
       const config: ConnectConfig = {
         host: params.address ?? params.host,
@@ -108,6 +137,32 @@ export class SshConnector {
       client.connect(config);
       client.setNoDelay(params.noDelay !== false);
     });
+  }
+
+  /** Settled true or false by the first conclusive feature test; a refused or lost test is retried on the next connection. */
+  private spareCheck?: Promise<boolean>;
+
+  /** Whether ssh2 still has the private members spares use (protected: a test forces the fallback with it). */
+  protected hasSessionInternals(client: Client): boolean {
+    return hasSessionInternals(client);
+  }
+
+  /** The feature test's command (protected: a test makes it fail). */
+  protected spareTestCommand = `exit ${SPARE_TEST_EXIT}`;
+
+  private async withSpares(client: Client, timeoutMs: number): Promise<SshConnection> {
+    const connection = new Ssh2Connection(client);
+    if (!this.hasSessionInternals(client)) return connection;
+    const ranTest = this.spareCheck === undefined;
+    this.spareCheck ??= spareFeatureTest(() => connection.openSession(), this.spareTestCommand, timeoutMs, () => (connection.releasedAt = Date.now())).then((works) => {
+      if (works === undefined) this.spareCheck = undefined;
+      return works ?? false;
+    });
+    const works = await this.spareCheck;
+    // Only the connection that ran the test waits for sshd to free its session; others go at once.
+    if (ranTest && connection.releasedAt !== undefined) await new Promise((resolve) => setTimeout(resolve, SPARE_TEST_SETTLE_MS));
+    if (works) connection.openSpare = () => connection.openSession();
+    return connection;
   }
 }
 
@@ -143,6 +198,9 @@ class Ssh2Connection implements SshConnection {
   private closed = false;
   private closeReason?: Error;
   private readonly listeners: ((reason?: Error) => void)[] = [];
+  /** Set once the connector's feature test passed. */
+  openSpare?: () => Promise<SpareChannel>;
+  releasedAt?: number;
 
   constructor(private readonly client: Client) {
     // Errors after the handshake (keepalive timeout, socket reset) end in 'close'; keep the first as the reason.
@@ -156,11 +214,20 @@ class Ssh2Connection implements SshConnection {
   }
 
   exec(command: string): Promise<SshChannel> {
+    return this.open((done) => this.client.exec(command, done), wrapChannel);
+  }
+
+  /** A session channel with no request yet (ssh2 internals); exposed as `openSpare` once they passed the feature test. */
+  openSession(): Promise<SpareChannel> {
+    return this.open((done) => openSession(this.client, done), wrapSpare);
+  }
+
+  private open<T>(start: (done: (error: Error | undefined, stream: ClientChannel) => void) => void, wrap: (stream: ClientChannel) => T): Promise<T> {
     if (this.closed) return Promise.reject(new ConnectionLostError('connection closed'));
     return new Promise((resolve, reject) => {
       try {
-        this.client.exec(command, (error, stream) => {
-          if (!error) return resolve(wrapChannel(stream));
+        start((error, stream) => {
+          if (!error) return resolve(wrap(stream));
           const reason = (error as Error & { reason?: unknown }).reason;
           if (this.closed) reject(new ConnectionLostError('connection closed while opening a channel'));
           else if (typeof reason === 'number') reject(new ChannelRefusedError(`channel refused (reason ${reason})`));
@@ -183,54 +250,10 @@ class Ssh2Connection implements SshConnection {
   }
 }
 
-function wrapChannel(stream: ClientChannel): SshChannel {
-  let exit: ChannelExit | undefined;
-  const exited = new Promise<ChannelExit>((resolve) => {
-    stream.on('exit', (code: number | null, signalName?: string) => {
-      exit = { exitCode: typeof code === 'number' ? code : null, signal: signalName ?? null };
-      resolve(exit);
-    });
-  });
-  const closed = new Promise<ChannelOutcome>((resolve) => {
-    stream.on('close', () => resolve({ exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, lost: !exit }));
-  });
-  // Commands get no input: EOF now, so `cat` or a prompt ends instead of waiting for the timeout.
-  stream.end();
-  const discard = () => {
-    stream.resume();
-    stream.stderr.resume();
-    stream.close();
-  };
-  return {
-    stdout: stream,
-    stderr: stream.stderr,
-    exited,
-    closed,
-    kill(name) {
-      // sshd delivers the signal with killpg() to the session's process group.
-      sendSignal(stream, name);
-      discard();
-    },
-    discard,
-  };
-}
-
 /**
  * ssh2 gives up on the tick after `count` unanswered pings, (count + 1) ticks after the last reply;
  * ticking every interval × count / (count + 1) makes that interval × count, the documented bound.
  */
 export function ssh2KeepaliveInterval(intervalMs: number, countMax: number): number {
   return Math.max(1, Math.floor((intervalMs * countMax) / (countMax + 1)));
-}
-
-type ChannelInternals = { outgoing: { id: number; state: string }; _client: { _protocol: { signal(id: number, name: string): void } } };
-
-/**
- * ssh2's `signal()` sends nothing once our side sent EOF, yet RFC 4254 allows channel requests after
- * it and sshd honours them: we close stdin at once, so send the request through ssh2's protocol
- * object (ssh2 is pinned to ~1.17; pool-failures.e2e-spec proves the kill against real sshd).
- */
-function sendSignal(stream: ClientChannel, name: string): void {
-  const channel = stream as unknown as ChannelInternals;
-  if (channel.outgoing.state === 'open' || channel.outgoing.state === 'eof') channel._client._protocol.signal(channel.outgoing.id, name);
 }

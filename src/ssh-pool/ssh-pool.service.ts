@@ -59,6 +59,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     this.pool = config.get('pool', { infer: true });
     this.ssh = config.get('ssh', { infer: true });
     this.dialer = new PoolDialer({ connector, hostKeys, keys, targets }, this.ssh, this.backoff, this.counters, this.logger);
+    this.dialer.spareChannels = this.pool.enabled && this.pool.spareChannels;
   }
 
   onModuleInit(): void {
@@ -243,6 +244,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       maxOutputBytes: this.ssh.maxOutputBytes,
       now: Date.now,
       onRefusal: () => this.counters.refusals++,
+      onSpare: () => this.counters.spareHits++,
     });
     if (hit) {
       this.counters.hits++;
@@ -274,6 +276,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
         maxConnections: this.pool.maxConnectionsPerKey,
         maxChannels: this.pool.maxChannelsPerConnection,
         maxLifetimeMs: this.pool.maxLifetimeMs,
+        spareChannels: this.pool.spareChannels,
         // A peer that leaves a close unconfirmed as long as keepalive would take to call it dead.
         closeBoundMs: this.ssh.keepaliveIntervalMs * this.ssh.keepaliveCountMax,
         connect: () => this.dialer.dial(target, key),

@@ -51,6 +51,10 @@ export interface PoolStats {
   connect_failures: number;
   channel_open_refusals: number;
   commands: number;
+  /** Spare channels open and idle now (SSH_SPARE_CHANNELS). */
+  spare_channels: number;
+  /** Commands that ran on a spare channel: one round trip instead of two. */
+  spare_hits: number;
   evictions: Record<EvictionReason, number>;
 }
 

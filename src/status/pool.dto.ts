@@ -59,6 +59,8 @@ export class PoolStatsDto implements PoolStats {
   @count() connect_failures!: number;
   @count() channel_open_refusals!: number;
   @count() commands!: number;
+  @count('Spare channels open and idle now (SSH_SPARE_CHANNELS)') spare_channels!: number;
+  @count('Commands that ran on a spare channel: one round trip instead of two') spare_hits!: number;
   @ApiProperty() evictions!: EvictionsDto;
 }
 

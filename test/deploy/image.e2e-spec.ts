@@ -109,8 +109,9 @@ describe('the Docker image, replayed without a container engine', () => {
       const exec = await api(`/api/servers/${id}/exec`, { command: 'echo image-ok' });
       expect(exec.status).toBe(200);
       expect(await exec.json()).toMatchObject({ exitCode: 0, stdout: 'image-ok\n' });
-      await sshd.waitFor(() => sshd.sessionsStarted() === sessions + 1);
-      report.push('GET /health/ready 200; POST /api/servers 201; exec "echo image-ok" 200 (1 session at sshd)');
+      // The service's first connection also runs the spare-channel feature test (`exit 7`): one more session.
+      await sshd.waitFor(() => sshd.sessionsStarted() === sessions + 2);
+      report.push('GET /health/ready 200; POST /api/servers 201; exec "echo image-ok" 200 (1 session at sshd, plus the spare-channel feature test)');
 
       service.child.kill('SIGTERM');
       expect(await service.exited).toBe(0);

@@ -5,6 +5,8 @@ import {
   type ChannelExit,
   type ChannelOutcome,
   type ConnectParams,
+  SpareLostError,
+  type SpareChannel,
   type SshChannel,
   type SshConnection,
 } from '../../src/ssh-pool/ssh-connector.js';
@@ -13,9 +15,13 @@ import type { SshPoolError } from '../../src/ssh-pool/ssh-pool.errors.js';
 /**
  * A scriptable stand-in for SshConnector, for unit tests of pool logic only. Commands it understands:
  * `echo TEXT`, `sleep MS`, `hang`, `stuck`, `big BYTES`. Sessions above `maxSessions` are refused like sshd does.
+ * With `spares`, connections asked for spares offer `openSpare` (bare sessions that count like any other).
  */
 export class FakeConnector {
   maxSessions = 10;
+  spares = false;
+  /** The server closes this many sessions as their exec request arrives (the race a spare's state check cannot see). */
+  closeSpareOnExec = 0;
   /** How long after a channel's close its session still counts against maxSessions (sshd's late free). */
   freeLagMs = 0;
   connectDelayMs = 5;
@@ -30,6 +36,7 @@ export class FakeConnector {
     await params.verifyHostKey(Buffer.from('fake-host-key'));
     if (this.failWith) throw this.failWith;
     const connection = new FakeConnection(this);
+    if (this.spares && params.spareChannels) connection.openSpare = () => connection.openSession();
     this.connections.push(connection);
     return connection;
   }
@@ -43,20 +50,82 @@ export class FakeConnection implements SshConnection {
   sessions = 0;
   peakSessions = 0;
   closed = false;
+  openSpare?: () => Promise<SpareChannel>;
+  /** Idle spares, as the server sees them; `closeIdleSpares` closes them from the server side. */
+  readonly idleSpares = new Set<{ close(): void }>();
+  /** Log of spare events, in order: 'open', 'discard', 'server-close', 'exec', and 'connection-close'. */
+  readonly spareLog: string[] = [];
   private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly fake: FakeConnector) {}
 
   exec(command: string): Promise<SshChannel> {
+    return this.openAnd(() => this.start(command));
+  }
+
+  openSession(): Promise<SpareChannel> {
+    return this.openAnd(() => this.spare());
+  }
+
+  /** Like sshd's ChannelTimeout: the server closes every idle spare; the client hears nothing until it looks. */
+  closeIdleSpares(): void {
+    for (const spare of [...this.idleSpares]) spare.close();
+  }
+
+  private openAnd<T>(start: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new ConnectionLostError('closed'));
     return new Promise((resolve, reject) =>
       setImmediate(() => {
+        if (this.closed) return reject(new ConnectionLostError('closed'));
         if (this.sessions >= this.fake.maxSessions) return reject(new ChannelRefusedError('open failed'));
         this.sessions++;
         this.peakSessions = Math.max(this.peakSessions, this.sessions);
-        resolve(this.start(command));
+        resolve(start());
       }),
     );
+  }
+
+  private spare(): SpareChannel {
+    this.spareLog.push('open');
+    let state: 'idle' | 'used' | 'closed' = 'idle';
+    let confirm!: () => void;
+    const closed = new Promise<void>((resolve) => (confirm = resolve));
+    const free = (event: string) => {
+      this.idleSpares.delete(handle);
+      this.spareLog.push(event);
+      setImmediate(() => {
+        this.sessions--;
+        confirm();
+      });
+    };
+    const handle = { close: () => (state === 'idle' ? ((state = 'closed'), free('server-close')) : undefined) };
+    this.idleSpares.add(handle);
+    return {
+      get alive() {
+        return state === 'idle';
+      },
+      closed,
+      exec: (command) => {
+        if (state === 'idle' && this.fake.closeSpareOnExec > 0) {
+          this.fake.closeSpareOnExec--;
+          handle.close();
+        }
+        if (state !== 'idle') return Promise.reject(new SpareLostError('closed'));
+        state = 'used';
+        this.idleSpares.delete(handle);
+        this.spareLog.push('exec');
+        // The command's channel frees the session when it ends; `closed` follows it.
+        const channel = this.start(command);
+        void channel.closed.then(() => confirm());
+        return new Promise((resolve) => setImmediate(() => resolve(channel)));
+      },
+      discard: () => {
+        if (state === 'idle') {
+          state = 'used';
+          free('discard');
+        }
+      },
+    };
   }
 
   onClose(listener: () => void): void {
@@ -65,6 +134,7 @@ export class FakeConnection implements SshConnection {
 
   close(): void {
     if (this.closed) return;
+    this.spareLog.push('connection-close');
     this.closed = true;
     for (const listener of this.listeners.splice(0)) listener();
   }

@@ -86,7 +86,8 @@ describe('the built service process (dist/main.js)', () => {
       const sessionsBefore = sshd.sessionsStarted();
       const disconnectsBefore = sshd.disconnects();
       const running = api(`/api/servers/${id}/exec`, { method: 'POST', body: JSON.stringify({ command: 'sleep 1; echo drained' }) });
-      await sshd.waitFor(() => sshd.sessionsStarted() === sessionsBefore + 1);
+      // The first connection runs the connector's spare-channel feature test (`exit 7`) before the command.
+      await sshd.waitFor(() => sshd.sessionsStarted() === sessionsBefore + 2);
 
       service.child.kill('SIGTERM');
       await eventually('the pool to start draining', () => service.output().includes('SSH connection pool shutting down'), 5000);

@@ -5,9 +5,10 @@ import { createPool } from '../support/pool-module.js';
 import { remoteProcesses } from '../support/remote-processes.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { targetOn } from '../support/targets.js';
+import { SPARE_MODES } from './spare-modes.js';
 
 // Channel lifetimes against real sshd: timeouts, stdin, background children, frozen peers.
-describe('SSH pool against real sshd: channel lifetimes', () => {
+describe.each(SPARE_MODES)('SSH pool against real sshd: channel lifetimes (SSH_SPARE_CHANNELS=%s)', (spares) => {
   let user: TestUser;
   let tight: SshdHost;
   let app: INestApplication | undefined;
@@ -27,7 +28,7 @@ describe('SSH pool against real sshd: channel lifetimes', () => {
   });
 
   it('frees every channel slot after a timeout storm, and the key keeps working', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const target = targetOn(tight, user);
     const results = await Promise.allSettled(
       Array.from({ length: 100 }, (_, i) => pool.exec(target, `sleep 1; echo ${i}`, { timeoutMs: 2500 })),
@@ -40,14 +41,14 @@ describe('SSH pool against real sshd: channel lifetimes', () => {
   }, 30_000);
 
   it('closes stdin at once: `cat` ends instead of waiting for its timeout', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const started = Date.now();
     await expect(pool.exec(targetOn(tight, user), 'cat; echo done', { timeoutMs: 8000 })).resolves.toMatchObject({ exitCode: 0, stdout: 'done\n' });
     expect(Date.now() - started).toBeLessThan(4000); // the bug took the whole 8 s
   });
 
   it('returns the exit status of a shell whose background child keeps its output open, leaving the child running', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const marker = `sleep 777${process.pid}`;
     const started = Date.now();
     const result = await pool.exec(targetOn(tight, user), `echo started; ${marker} & exit 0`, { timeoutMs: 8000 });
@@ -66,7 +67,7 @@ describe('SSH pool against real sshd: channel lifetimes', () => {
   it('evicts a frozen peer within keepalive interval × count', async () => {
     const intervalMs = 2000;
     const countMax = 1;
-    ({ app, pool } = await createPool({ SSH_KEEPALIVE_INTERVAL_MS: String(intervalMs), SSH_KEEPALIVE_COUNT_MAX: String(countMax) }));
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_KEEPALIVE_INTERVAL_MS: String(intervalMs), SSH_KEEPALIVE_COUNT_MAX: String(countMax) }));
     // The exec's request reply restarts ssh2's keepalive timer: freezing right after it starts the clock.
     await pool.exec(targetOn(tight, user), 'true');
     tight.freeze();

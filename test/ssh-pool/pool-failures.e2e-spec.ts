@@ -6,8 +6,9 @@ import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from 
 import { eventually } from '../support/eventually.js';
 import { remoteProcesses } from '../support/remote-processes.js';
 import { targetOn } from '../support/targets.js';
+import { SPARE_MODES } from './spare-modes.js';
 
-describe('SSH pool against real sshd: failures', () => {
+describe.each(SPARE_MODES)('SSH pool against real sshd: failures (SSH_SPARE_CHANNELS=%s)', (spares) => {
   let user: TestUser;
   let host: SshdHost;
   let app: INestApplication | undefined;
@@ -27,7 +28,7 @@ describe('SSH pool against real sshd: failures', () => {
   });
 
   it('kills the remote process group on timeout and keeps the connection serving others', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const target = targetOn(host, user);
     const marker = `sleep 4242${process.pid}`;
     await expect(pool.exec(target, `${marker} & ${marker}; echo never`, { timeoutMs: 700 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
@@ -37,7 +38,7 @@ describe('SSH pool against real sshd: failures', () => {
   });
 
   it('replaces a connection whose server side was killed, without an error', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const target = targetOn(host, user);
     await pool.exec(target, 'true');
     const before = host.acceptedAuths();
@@ -47,7 +48,7 @@ describe('SSH pool against real sshd: failures', () => {
   });
 
   it('finds a frozen peer by keepalive; commands on it time out instead of hanging', async () => {
-    ({ app, pool } = await createPool({ SSH_KEEPALIVE_INTERVAL_MS: '300', SSH_KEEPALIVE_COUNT_MAX: '2' }));
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_KEEPALIVE_INTERVAL_MS: '300', SSH_KEEPALIVE_COUNT_MAX: '2' }));
     const target = targetOn(host, user);
     await pool.exec(target, 'true');
     host.freeze();
@@ -59,7 +60,7 @@ describe('SSH pool against real sshd: failures', () => {
   });
 
   it('refuses a changed host key before any command runs', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const target = targetOn(host, user);
     await pool.exec(target, 'true');
     await host.rotateHostKey();
@@ -78,7 +79,7 @@ describe('SSH pool against real sshd: failures', () => {
     const silent = createServer((socket) => held.push(socket)); // accepts TCP, never speaks SSH
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.10', resolve));
     try {
-      ({ app, pool } = await createPool({ SSH_READY_TIMEOUT_MS: '1500' }));
+      ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_READY_TIMEOUT_MS: '1500' }));
       const address = silent.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       let silentSettled = false;
@@ -93,7 +94,7 @@ describe('SSH pool against real sshd: failures', () => {
   });
 
   it('reports an unreachable host, then backs off with SSH_HOST_DOWN', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const nobody = { ...targetOn(host, user), host: '127.0.0.9', port: await freePort('127.0.0.9') };
     await expect(pool.exec(nobody, 'true')).rejects.toMatchObject({ code: 'SSH_UNREACHABLE' });
     await expect(pool.exec(nobody, 'true')).rejects.toMatchObject({ code: 'SSH_UNREACHABLE' });

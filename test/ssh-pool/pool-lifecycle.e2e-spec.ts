@@ -4,8 +4,9 @@ import { createPool } from '../support/pool-module.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { eventually } from '../support/eventually.js';
 import { targetOn } from '../support/targets.js';
+import { SPARE_MODES } from './spare-modes.js';
 
-describe('SSH pool against real sshd: lifecycle', () => {
+describe.each(SPARE_MODES)('SSH pool against real sshd: lifecycle (SSH_SPARE_CHANNELS=%s)', (spares) => {
   let user: TestUser;
   let first: SshdHost;
   let second: SshdHost;
@@ -25,7 +26,7 @@ describe('SSH pool against real sshd: lifecycle', () => {
   });
 
   it('closes idle connections from the scheduled cleanup interval', async () => {
-    ({ app, pool } = await createPool({ POOL_IDLE_TIMEOUT_S: '1', POOL_CLEANUP_INTERVAL_S: '1' }));
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, POOL_IDLE_TIMEOUT_S: '1', POOL_CLEANUP_INTERVAL_S: '1' }));
     const disconnectsBefore = first.disconnects();
     await pool.exec(targetOn(first, user), 'true');
     await eventually('the interval to close the idle connection', () => pool.getStats().total_connections === 0, 5000);
@@ -34,7 +35,7 @@ describe('SSH pool against real sshd: lifecycle', () => {
   });
 
   it('cleanup(now) closes only what is idle past the timeout', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     await pool.exec(targetOn(first, user), 'true');
     await pool.exec(targetOn(second, user), 'true');
     expect(await pool.cleanup(Date.now() + 299_000)).toBe(0);
@@ -43,12 +44,13 @@ describe('SSH pool against real sshd: lifecycle', () => {
   });
 
   it('recycles a connection past its lifetime without cutting a long command', async () => {
-    ({ app, pool } = await createPool({ POOL_MAX_LIFETIME_S: '1' }));
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, POOL_MAX_LIFETIME_S: '1' }));
     const target = targetOn(first, user);
     const authsBefore = first.acceptedAuths();
     const disconnectsBefore = first.disconnects();
     const long = pool.exec(target, 'sleep 2; echo finished');
-    await new Promise((r) => setTimeout(r, 1200));
+    // Past the 1 s lifetime counted from the connect (which, with spares, includes the feature test).
+    await new Promise((r) => setTimeout(r, 1500));
     await expect(pool.exec(target, 'echo on-new')).resolves.toMatchObject({ stdout: 'on-new\n' });
     expect(first.acceptedAuths() - authsBefore).toBe(2);
     expect(first.disconnects()).toBe(disconnectsBefore);
@@ -58,7 +60,7 @@ describe('SSH pool against real sshd: lifecycle', () => {
   });
 
   it('with the pool disabled, authenticates once per command and leaves nothing open', async () => {
-    ({ app, pool } = await createPool({ SSH_POOL_ENABLED: 'false' }));
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_POOL_ENABLED: 'false' }));
     const authsBefore = first.acceptedAuths();
     const disconnectsBefore = first.disconnects();
     for (let i = 0; i < 4; i++) await expect(pool.exec(targetOn(first, user), `echo ${i}`)).resolves.toMatchObject({ stdout: `${i}\n` });
@@ -68,7 +70,7 @@ describe('SSH pool against real sshd: lifecycle', () => {
   });
 
   it('on shutdown lets a running command finish and closes every connection, as each server sees', async () => {
-    ({ app, pool } = await createPool());
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const before = [first.disconnects(), second.disconnects()];
     await Promise.all(Array.from({ length: 6 }, () => pool.exec(targetOn(second, user), 'sleep 0.2')));
     await pool.exec(targetOn(first, user), 'true');

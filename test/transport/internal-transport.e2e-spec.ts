@@ -41,8 +41,9 @@ describe('internal TCP transport (ClientProxy against the running app and real s
     const sessions = sshd.sessionsStarted();
     const reply = await rpc.call('servers.exec', { id, command: 'echo out; echo err >&2; exit 3' });
     expect(reply).toEqual({ exitCode: 3, signal: null, stdout: 'out\n', stderr: 'err\n', durationMs: expect.any(Number), truncated: false });
-    await sshd.waitFor(() => sshd.sessionsStarted() === sessions + 1);
-    expect(sshd.sessionsStarted()).toBe(sessions + 1);
+    // The app's first connection also runs the spare-channel feature test (`exit 7`): one more session.
+    await sshd.waitFor(() => sshd.sessionsStarted() === sessions + 2);
+    expect(sshd.sessionsStarted()).toBe(sessions + 2);
   });
 
   it('refuses a missing or wrong token with 401 UNAUTHORIZED before running anything', async () => {
