@@ -1,15 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { FakeConnector } from '../../test/fakes/fake-connector.js';
+import { FakeConnector, fakeTarget } from '../../test/fakes/fake-connector.js';
 import { eventually } from '../../test/support/eventually.js';
 import { createPool } from '../../test/support/pool-module.js';
 import { parsePrometheusText, sampleValue } from '../../test/support/prometheus-text.js';
 import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import type { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
-import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { MetricsService } from './metrics.service.js';
 
 const P = 'cs2_ssh_pool_';
-const target: SshTarget = { serverId: 'a', host: 'game-host', port: 22, username: 'cs2', auth: { type: 'PASSWORD', password: 'pw-1' } };
+const target = fakeTarget();
 
 describe('pool metrics (fake connector)', () => {
   let fake: FakeConnector;

@@ -1,14 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { FakeConnector } from '../../test/fakes/fake-connector.js';
+import { FakeConnector, fakeTarget } from '../../test/fakes/fake-connector.js';
 import { eventually } from '../../test/support/eventually.js';
 import { createPool } from '../../test/support/pool-module.js';
 import { ConnectionKey, SecretHasher } from './connection-key.js';
 import { PooledConnection } from './pooled-connection.js';
 import { SPARE_WINDOW_MS } from './spare-channels.js';
 import type { SshPoolService } from './ssh-pool.service.js';
-import type { SshTarget } from './ssh-pool.types.js';
 
-const target: SshTarget = { serverId: 'a', host: 'game-host', port: 22, username: 'cs2', auth: { type: 'PASSWORD', password: 'pw' } };
+const target = fakeTarget();
 
 describe('spare channels (pool logic, fake connector)', () => {
   let fake: FakeConnector;

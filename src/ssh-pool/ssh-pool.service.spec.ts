@@ -1,18 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { FakeConnector } from '../../test/fakes/fake-connector.js';
+import { FakeConnector, fakeTarget } from '../../test/fakes/fake-connector.js';
 import { createPool } from '../../test/support/pool-module.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshPoolService } from './ssh-pool.service.js';
-import type { SshTarget } from './ssh-pool.types.js';
 
-const target = (overrides: Partial<SshTarget> = {}): SshTarget => ({
-  serverId: 'a',
-  host: 'game-host',
-  port: 22,
-  username: 'cs2',
-  auth: { type: 'PASSWORD', password: 'pw-1' },
-  ...overrides,
-});
+const target = fakeTarget;
 
 describe('SshPoolService (pool logic, fake connector)', () => {
   let fake: FakeConnector;

@@ -11,6 +11,7 @@ import {
   type SshConnection,
 } from '../../src/ssh-pool/ssh-connector.js';
 import type { SshPoolError } from '../../src/ssh-pool/ssh-pool.errors.js';
+import type { SshTarget } from '../../src/ssh-pool/ssh-pool.types.js';
 
 /**
  * A scriptable stand-in for SshConnector, for unit tests of pool logic only. Commands it understands:
@@ -189,4 +190,9 @@ export class FakeConnection implements SshConnection {
       discard: () => close({ exitCode: null, signal: null, lost: true }),
     };
   }
+}
+
+/** A password target on the fake's host; override what the test is about. */
+export function fakeTarget(overrides: Partial<SshTarget> = {}): SshTarget {
+  return { serverId: 'a', host: 'game-host', port: 22, username: 'cs2', auth: { type: 'PASSWORD', password: 'pw-1' }, ...overrides };
 }

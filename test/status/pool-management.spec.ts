@@ -2,18 +2,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { SshPoolError, SshPoolErrorCode } from '../../src/ssh-pool/ssh-pool.errors.js';
 import type { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
-import type { SshTarget } from '../../src/ssh-pool/ssh-pool.types.js';
-import { FakeConnector } from '../fakes/fake-connector.js';
+import { FakeConnector, fakeTarget } from '../fakes/fake-connector.js';
 import { createPool } from '../support/pool-module.js';
 
-const target = (overrides: Partial<SshTarget> = {}): SshTarget => ({
-  serverId: 'a',
-  host: 'game-host',
-  port: 22,
-  username: 'cs2',
-  auth: { type: 'PASSWORD', password: 'pw-1' },
-  ...overrides,
-});
+const target = fakeTarget;
 
 describe('SshPoolService management (fake connector)', () => {
   let fake: FakeConnector;
