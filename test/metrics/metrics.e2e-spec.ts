@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { MetricsService } from '../../src/metrics/metrics.service.js';
+import { REOPEN_DELAY_MS } from '../../src/ssh-pool/connection-group.js';
 import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -73,7 +74,12 @@ describe('GET /metrics (Prometheus) against real sshd', () => {
     const id = await createServer();
     const before = await scrape();
     const authsBefore = sshd.acceptedAuths();
-    for (const command of ['echo one', 'echo two', 'echo three']) await exec(id, command).expect(200);
+    for (const command of ['echo one', 'echo two', 'echo three']) {
+      await exec(id, command).expect(200);
+      // A freed slot is handed out again REOPEN_DELAY_MS after its close: a request sent sooner waits, a miss.
+      await eventually('the channel to close', () => pool.getStats().channels_in_use === 0);
+      await new Promise((resolve) => setTimeout(resolve, REOPEN_DELAY_MS * 5));
+    }
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
 
