@@ -1,0 +1,170 @@
+// `npm run bench:operations`: what a user of the operations API sees, through the HTTP API of two
+// built services (`node dist/main.js`, A and B) on one PostgreSQL database and a real sshd, with a fake
+// LinuxGSM control script whose `update` prints SteamCMD-style progress lines at a steady rate, each
+// carrying the host's wall clock when it was printed (same machine: one clock). Measures:
+//   1. POST …/actions/update → the first SSE event (the subscriber connects right after the 202);
+//   2. line printed on the host → event received, by a client of A (runs it) and of B (relays it);
+//   3. the same with 10 operations at once on one MaxSessions 10 host (POST /api/operations/batch).
+// Prints markdown.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { ServiceProcess } from '../test/support/service-process.js';
+import { loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
+import { runDir } from '../test/support/test-user.js';
+import { subscribe, wallClockMs, type SseEvent } from './sse-client.js';
+import { addServer, f1, f2, percentile } from './suite/common.js';
+import { median } from './stats.js';
+
+const FIRST_RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const LINES = Number(process.env.BENCH_LINES ?? 600);
+const LOAD_OPERATIONS = 10;
+const LOAD_LINES = Number(process.env.BENCH_LOAD_LINES ?? 200);
+/** Seconds between two lines (plus the loop's own cost): ~80 lines/s per operation. */
+const INTERVAL_S = 0.01;
+/** Before its first line the relay scripts wait this long, so that both subscribers are live. */
+const WAIT_S = 1;
+const MAX_SESSIONS = 10;
+
+/**
+ * A fake LinuxGSM `cs2server`: `update` prints `lines` SteamCMD lines `intervalS` apart, each ending
+ * in ` t=<ns>`. The time is bash's $EPOCHREALTIME (CLOCK_REALTIME, µs), read in the same builtin
+ * expansion as the printf: `$(date +%s%N)` would put a fork and a wait between the clock and the write.
+ */
+function fakeControlScript(dir: string, name: string, lines: number, waitS: number): string {
+  const path = join(dir, name);
+  const script = `#!/bin/bash
+# Fake LinuxGSM control script of bench/operations-bench.ts: only \`update\`.
+[ "$1" = update ] || { echo "fake cs2server: only update" >&2; exit 2; }
+sleep ${waitS}
+for ((i = 1; i <= ${lines}; i++)); do
+  p=$((i * 10000 / ${lines}))
+  printf 'Update state (0x61) downloading, progress: %d.%02d (%d / ${lines}) t=%s\\n' $((p / 100)) $((p % 100)) "$i" "\${EPOCHREALTIME/./}000"
+  sleep ${INTERVAL_S}
+done
+echo "Success! App '730' fully installed."
+`;
+  writeFileSync(path, script);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Host print → receipt (ms) of every output event that carries a ` t=<ns>` stamp. */
+function delays(events: SseEvent[]): number[] {
+  return events.flatMap((e) => {
+    const match = e.event === 'output' ? / t=(\d+)$/.exec((e.data as { line: string }).line) : null;
+    return match ? [e.receivedAt - Number(BigInt(match[1]) / 1000n) / 1000] : [];
+  });
+}
+
+/** The stream's ids are 1, 2, 3… without a gap, it ends with `done` succeeded, and it holds `lines` stamped lines. */
+function check(events: SseEvent[], lines: number, where: string): void {
+  const gap = events.findIndex((e, i) => e.id !== String(i + 1));
+  const last = events.at(-1);
+  const status = (last?.data as { status?: string } | undefined)?.status;
+  if (gap >= 0 || last?.event !== 'done' || status !== 'succeeded' || delays(events).length !== lines) {
+    throw new Error(`${where}: ${events.length} events, first gap at ${gap}, last ${last?.event} ${status}, ${delays(events).length} of ${lines} lines`);
+  }
+}
+
+const eventsUrl = (service: ServiceProcess, id: string) => `${service.base}/api/operations/${id}/events`;
+
+async function startUpdate(service: ServiceProcess, serverId: string): Promise<string> {
+  const res = await service.request<{ operationId: string }>('POST', `/api/servers/${serverId}/actions/update`);
+  if (res.status !== 202) throw new Error(`POST …/actions/update: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.operationId;
+}
+
+/** One run of section 1: ms from sending the POST to its 202, and to the first event. */
+async function firstEvent(service: ServiceProcess, serverId: string): Promise<{ accepted: number; first: number }> {
+  const sent = wallClockMs();
+  const id = await startUpdate(service, serverId);
+  const accepted = wallClockMs();
+  const stream = subscribe(eventsUrl(service, id), service.headers());
+  const first = await stream.first;
+  check(await stream.ended, 30, 'first-event run');
+  return { accepted: accepted - sent, first: first.receivedAt - sent };
+}
+
+/** Operations started on A, each followed from A and from B; delays of every stamped line. */
+async function relayed(a: ServiceProcess, b: ServiceProcess, ids: string[], lines: number): Promise<{ onA: number[]; viaB: number[] }> {
+  const streams = ids.map((id) => [subscribe(eventsUrl(a, id), a.headers()), subscribe(eventsUrl(b, id), b.headers())]);
+  const ended = await Promise.all(streams.map((pair) => Promise.all(pair.map((s) => s.ended))));
+  ended.forEach(([onA, viaB], i) => {
+    check(onA, lines, `operation ${ids[i]} on A`);
+    check(viaB, lines, `operation ${ids[i]} via B`);
+  });
+  return { onA: ended.flatMap(([onA]) => delays(onA)), viaB: ended.flatMap(([, viaB]) => delays(viaB)) };
+}
+
+const stats = (values: number[]) => `${f1(median(values))} ms | ${f1(percentile(values, 90))} ms`;
+
+async function main(): Promise<void> {
+  const user = loadTestUser();
+  const database = process.env.TEST_POSTGRES_URL;
+  if (!database) throw new Error('TEST_POSTGRES_URL unset: run through npm run bench:operations (scripts/test.sh --run)');
+  const dir = join(runDir(), `ops-bench-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const sshd: SshdHost = await startSshd({ address: '127.0.0.61', maxSessions: MAX_SESSIONS });
+  // One CREDENTIALS_KEY for both: they share the servers table.
+  const env = { DATABASE_URL: database, CREDENTIALS_KEY: randomBytes(32).toString('base64') };
+  const a = await ServiceProcess.start(env);
+  const b = await ServiceProcess.start(env);
+  const load = [loadavg()[0]];
+  try {
+    const quick = await addServer(a, sshd, user, undefined, { controlScript: fakeControlScript(dir, 'first', 30, 0) });
+    const steady = await addServer(a, sshd, user, undefined, { controlScript: fakeControlScript(dir, 'steady', LINES, WAIT_S) });
+    const loadScript = fakeControlScript(dir, 'load', LOAD_LINES, WAIT_S);
+    const fleet = await Promise.all(Array.from({ length: LOAD_OPERATIONS }, () => addServer(a, sshd, user, undefined, { controlScript: loadScript })));
+    await firstEvent(a, quick); // the first handshake outside the timings
+    const runs: { accepted: number; first: number }[] = [];
+    for (let i = 0; i < FIRST_RUNS; i++) runs.push(await firstEvent(a, quick));
+    const single = await relayed(a, b, [await startUpdate(a, steady)], LINES);
+    const sessions = sshd.sessionsStarted();
+    const batchSent = wallClockMs();
+    const { operations } = await a.api<{ operations: { operationId: string }[] }>('POST', '/api/operations/batch', { serverIds: fleet, action: 'update' });
+    const many = await relayed(a, b, operations.map((o) => o.operationId), LOAD_LINES);
+    const batchMs = wallClockMs() - batchSent;
+    load.push(loadavg()[0]);
+    console.log(report(runs, single, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load }));
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    await sshd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Delays {
+  onA: number[];
+  viaB: number[];
+}
+
+function report(runs: { accepted: number; first: number }[], single: Delays, many: Delays, extra: { batchMs: number; sessions: number; load: number[] }): string {
+  const cpu = cpus();
+  const minimumBatchS = WAIT_S + LOAD_LINES * INTERVAL_S;
+  return [
+    `Run ${new Date().toISOString()}, node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, load average ${extra.load.map(f2).join(' → ')};`,
+    `two dist/main.js (A, B) on one PostgreSQL, sshd MaxSessions ${MAX_SESSIONS} on loopback, key auth.`,
+    '',
+    `| from sending \`POST /api/servers/:id/actions/update\` (${runs.length} runs) | median | p90 |`,
+    '|---|---|---|',
+    `| … to its 202 | ${stats(runs.map((r) => r.accepted))} |`,
+    `| … to the first SSE event (subscribed right after the 202) | ${stats(runs.map((r) => r.first))} |`,
+    '',
+    '| line printed on the host → SSE event received | lines | on A (runs it): median | p90 | relayed via B: median | p90 |',
+    '|---|---|---|---|---|---|',
+    `| 1 operation, ~80 lines/s | ${single.onA.length} | ${stats(single.onA)} | ${stats(single.viaB)} |`,
+    `| ${LOAD_OPERATIONS} operations at once (one batch, one host), ~80 lines/s each | ${many.onA.length} | ${stats(many.onA)} | ${stats(many.viaB)} |`,
+    '',
+    `The batch: ${LOAD_OPERATIONS} of ${LOAD_OPERATIONS} succeeded, every stream on A and B complete, ids without gaps; ${(extra.batchMs / 1000).toFixed(2)} s`,
+    `from the POST to the last \`done\` (the scripts alone take ≥ ${minimumBatchS.toFixed(1)} s); sshd logged ${extra.sessions} sessions for it.`,
+    `Client clock check: Date.now() − (timeOrigin + performance.now()) = ${f2(Date.now() - wallClockMs())} ms at the end.`,
+  ].join('\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
