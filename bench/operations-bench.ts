@@ -7,9 +7,10 @@
 //   3. the same with 10 operations at once on one MaxSessions 10 host (POST /api/operations/batch).
 // Prints markdown.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { ServiceProcess } from '../test/support/service-process.js';
 import { loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
 import { runDir } from '../test/support/test-user.js';
@@ -50,11 +51,32 @@ echo "Success! App '730' fully installed."
   return path;
 }
 
-/** Host print → receipt (ms) of every output event that carries a ` t=<ns>` stamp. */
+/** When the host printed the line (ms since the epoch), from its ` t=<ns>` stamp; null for other lines. */
+function printedAt(line: string): number | null {
+  const match = / t=(\d+)$/.exec(line);
+  return match ? Number(BigInt(match[1]) / 1000n) / 1000 : null;
+}
+
+/** Host print → receipt (ms) of every output event that carries a stamp. */
 function delays(events: SseEvent[]): number[] {
   return events.flatMap((e) => {
-    const match = e.event === 'output' ? / t=(\d+)$/.exec((e.data as { line: string }).line) : null;
-    return match ? [e.receivedAt - Number(BigInt(match[1]) / 1000n) / 1000] : [];
+    const printed = e.event === 'output' ? printedAt((e.data as { line: string }).line) : null;
+    return printed === null ? [] : [e.receivedAt - printed];
+  });
+}
+
+/**
+ * Host print → the event's row (its `created_at`: taken by the running service inside the write's
+ * transaction, 1 ms steps): the part of the delay before storing, the rest is commit, notify and reads.
+ */
+async function storedDelays(db: pg.Client, operationIds: string[]): Promise<number[]> {
+  const { rows } = await db.query<{ data: string; created_at: Date }>(
+    "SELECT data, created_at FROM operation_events WHERE operation_id = ANY($1) AND type = 'output'",
+    [operationIds],
+  );
+  return rows.flatMap((row) => {
+    const printed = printedAt((JSON.parse(row.data) as { line: string }).line);
+    return printed === null ? [] : [row.created_at.getTime() - printed];
   });
 }
 
@@ -66,6 +88,18 @@ function check(events: SseEvent[], lines: number, where: string): void {
   if (gap >= 0 || last?.event !== 'done' || status !== 'succeeded' || delays(events).length !== lines) {
     throw new Error(`${where}: ${events.length} events, first gap at ${gap}, last ${last?.event} ${status}, ${delays(events).length} of ${lines} lines`);
   }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Lines per second the host printed, from the first and last stamps. */
+function lineRate(events: SseEvent[]): number {
+  const stamps = events.flatMap((e) => (e.event === 'output' ? [/ t=(\d+)$/.exec((e.data as { line: string }).line)?.[1]] : [])).filter(Boolean) as string[];
+  return ((stamps.length - 1) * 1e9) / Number(BigInt(stamps.at(-1)!) - BigInt(stamps[0]));
 }
 
 const eventsUrl = (service: ServiceProcess, id: string) => `${service.base}/api/operations/${id}/events`;
@@ -88,14 +122,15 @@ async function firstEvent(service: ServiceProcess, serverId: string): Promise<{ 
 }
 
 /** Operations started on A, each followed from A and from B; delays of every stamped line. */
-async function relayed(a: ServiceProcess, b: ServiceProcess, ids: string[], lines: number): Promise<{ onA: number[]; viaB: number[] }> {
+async function relayed(a: ServiceProcess, b: ServiceProcess, db: pg.Client, ids: string[], lines: number): Promise<Delays> {
   const streams = ids.map((id) => [subscribe(eventsUrl(a, id), a.headers()), subscribe(eventsUrl(b, id), b.headers())]);
   const ended = await Promise.all(streams.map((pair) => Promise.all(pair.map((s) => s.ended))));
   ended.forEach(([onA, viaB], i) => {
     check(onA, lines, `operation ${ids[i]} on A`);
     check(viaB, lines, `operation ${ids[i]} via B`);
   });
-  return { onA: ended.flatMap(([onA]) => delays(onA)), viaB: ended.flatMap(([, viaB]) => delays(viaB)) };
+  const stored = await storedDelays(db, ids);
+  return { stored, onA: ended.flatMap(([onA]) => delays(onA)), viaB: ended.flatMap(([, viaB]) => delays(viaB)), rate: lineRate(ended[0][0]) };
 }
 
 const stats = (values: number[]) => `${f1(median(values))} ms | ${f1(percentile(values, 90))} ms`;
@@ -112,6 +147,8 @@ async function main(): Promise<void> {
   const env = { DATABASE_URL: database, CREDENTIALS_KEY: randomBytes(32).toString('base64') };
   const a = await ServiceProcess.start(env);
   const b = await ServiceProcess.start(env);
+  const db = new pg.Client({ connectionString: database });
+  await db.connect();
   const load = [loadavg()[0]];
   try {
     const quick = await addServer(a, sshd, user, undefined, { controlScript: fakeControlScript(dir, 'first', 30, 0) });
@@ -121,15 +158,18 @@ async function main(): Promise<void> {
     await firstEvent(a, quick); // the first handshake outside the timings
     const runs: { accepted: number; first: number }[] = [];
     for (let i = 0; i < FIRST_RUNS; i++) runs.push(await firstEvent(a, quick));
-    const single = await relayed(a, b, [await startUpdate(a, steady)], LINES);
+    const single = await relayed(a, b, db, [await startUpdate(a, steady)], LINES);
     const sessions = sshd.sessionsStarted();
+    const cpu = [cpuSeconds(a.pid), cpuSeconds(b.pid)];
     const batchSent = wallClockMs();
     const { operations } = await a.api<{ operations: { operationId: string }[] }>('POST', '/api/operations/batch', { serverIds: fleet, action: 'update' });
-    const many = await relayed(a, b, operations.map((o) => o.operationId), LOAD_LINES);
+    const many = await relayed(a, b, db, operations.map((o) => o.operationId), LOAD_LINES);
     const batchMs = wallClockMs() - batchSent;
+    const cpuUsed = [cpuSeconds(a.pid) - cpu[0], cpuSeconds(b.pid) - cpu[1]];
     load.push(loadavg()[0]);
-    console.log(report(runs, single, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load }));
+    console.log(report(runs, single, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load, cpuUsed }));
   } finally {
+    await db.end();
     await Promise.all([a.stop(), b.stop()]);
     await sshd.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -137,11 +177,21 @@ async function main(): Promise<void> {
 }
 
 interface Delays {
+  stored: number[];
   onA: number[];
   viaB: number[];
+  /** Lines per second one operation's script printed. */
+  rate: number;
 }
 
-function report(runs: { accepted: number; first: number }[], single: Delays, many: Delays, extra: { batchMs: number; sessions: number; load: number[] }): string {
+interface BatchFacts {
+  batchMs: number;
+  sessions: number;
+  load: number[];
+  cpuUsed: number[];
+}
+
+function report(runs: { accepted: number; first: number }[], single: Delays, many: Delays, extra: BatchFacts): string {
   const cpu = cpus();
   const minimumBatchS = WAIT_S + LOAD_LINES * INTERVAL_S;
   return [
@@ -153,13 +203,14 @@ function report(runs: { accepted: number; first: number }[], single: Delays, man
     `| … to its 202 | ${stats(runs.map((r) => r.accepted))} |`,
     `| … to the first SSE event (subscribed right after the 202) | ${stats(runs.map((r) => r.first))} |`,
     '',
-    '| line printed on the host → SSE event received | lines | on A (runs it): median | p90 | relayed via B: median | p90 |',
-    '|---|---|---|---|---|---|',
-    `| 1 operation, ~80 lines/s | ${single.onA.length} | ${stats(single.onA)} | ${stats(single.viaB)} |`,
-    `| ${LOAD_OPERATIONS} operations at once (one batch, one host), ~80 lines/s each | ${many.onA.length} | ${stats(many.onA)} | ${stats(many.viaB)} |`,
+    '| line printed on the host → SSE event received | lines | on A (runs it): median | p90 | relayed via B: median | p90 | of which host → row stored: median | p90 |',
+    '|---|---|---|---|---|---|---|---|',
+    `| 1 operation, ${single.rate.toFixed(0)} lines/s | ${single.onA.length} | ${stats(single.onA)} | ${stats(single.viaB)} | ${stats(single.stored)} |`,
+    `| ${LOAD_OPERATIONS} operations at once (one batch, one host), ${many.rate.toFixed(0)} lines/s each | ${many.onA.length} | ${stats(many.onA)} | ${stats(many.viaB)} | ${stats(many.stored)} |`,
     '',
     `The batch: ${LOAD_OPERATIONS} of ${LOAD_OPERATIONS} succeeded, every stream on A and B complete, ids without gaps; ${(extra.batchMs / 1000).toFixed(2)} s`,
-    `from the POST to the last \`done\` (the scripts alone take ≥ ${minimumBatchS.toFixed(1)} s); sshd logged ${extra.sessions} sessions for it.`,
+    `from the POST to the last \`done\` (the scripts alone take ≥ ${minimumBatchS.toFixed(1)} s); sshd logged ${extra.sessions} sessions for it;`,
+    `CPU used meanwhile: A ${f2(extra.cpuUsed[0])} s, B ${f2(extra.cpuUsed[1])} s.`,
     `Client clock check: Date.now() − (timeOrigin + performance.now()) = ${f2(Date.now() - wallClockMs())} ms at the end.`,
   ].join('\n');
 }
