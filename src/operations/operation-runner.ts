@@ -7,7 +7,7 @@ import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { OperationLog } from './operation-log.js';
 import type { OperationSignals } from './operation-signals.js';
 import type { FinalState, OperationStore } from './operation-store.js';
-import type { OperationEntity } from './operation.entity.js';
+import type { OperationEntity, OperationStatus } from './operation.entity.js';
 
 /** Why an operation's command was stopped on purpose: a user's cancel. */
 export class CancelRequest extends Error {
@@ -30,8 +30,9 @@ const FINISH_RETRY_MS = 2000;
 /**
  * Runs one operation's command to its end and stores how it ended. A cancel (from any replica) stops
  * the remote process group; the pool shutting down leaves it `interrupted`. Never throws.
+ * @returns how it ended
  */
-export async function runOperation(deps: RunnerDeps, operation: OperationEntity, target: SshTarget, command: string): Promise<void> {
+export async function runOperation(deps: RunnerDeps, operation: OperationEntity, target: SshTarget, command: string): Promise<OperationStatus> {
   const logger = new Logger('OperationRunner');
   const log = new OperationLog(operation.id, deps.store, deps.signals);
   const controller = new AbortController();
@@ -50,6 +51,7 @@ export async function runOperation(deps: RunnerDeps, operation: OperationEntity,
   }
   logger.log(`Operation ${operation.id} (${operation.action} on server ${operation.serverId}) ${final.status}${final.exitCode !== null ? `, exit ${final.exitCode}` : ''}`);
   await storeFinal(log, final, logger, operation.id);
+  return final.status;
 }
 
 function endedBy(error: unknown): Pick<FinalState, 'status' | 'error'> {

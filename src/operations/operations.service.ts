@@ -7,10 +7,12 @@ import { LessThan } from 'typeorm';
 import { shellQuote } from '../common/shell-quote.js';
 import type { AppConfig, OperationsConfig } from '../config/configuration.js';
 import { controlScriptOf } from '../servers/server.entity.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ServerError, ServerErrorCode } from '../servers/servers.errors.js';
 import { ServersService } from '../servers/servers.service.js';
 import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
+import { StatusService } from '../status/status.service.js';
 import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { operationEvents } from './operation-events.stream.js';
 import { runOperation } from './operation-runner.js';
@@ -56,6 +58,8 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     private readonly servers: ServersService,
     private readonly pool: SshPoolService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly status: StatusService,
+    private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.config = config.get('operations', { infer: true });
@@ -179,9 +183,14 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   private launch(operation: OperationEntity, target: SshTarget, command: string): void {
     this.logger.log(`Operation ${operation.id}: ${operation.action} on server ${operation.serverId}`);
-    const run = runOperation({ pool: this.pool, store: this.store, signals: this.signals, config: this.config }, operation, target, command);
+    this.metrics.operationStarted();
+    const run = runOperation({ pool: this.pool, store: this.store, signals: this.signals, config: this.config }, operation, target, command).then((status) => {
+      this.runs.delete(run);
+      // The game server may have started or stopped: the next status read probes afresh.
+      this.status.forgetCached();
+      this.metrics.operationEnded(operation.action, status, (Date.now() - operation.startedAt.getTime()) / 1000);
+    });
     this.runs.add(run);
-    void run.finally(() => this.runs.delete(run));
   }
 
   /** Marks running operations whose owner is gone (lease ran out, or `ownerIsNot`) `interrupted`, each with its `done` event. */
