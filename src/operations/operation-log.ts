@@ -36,8 +36,8 @@ export class OperationLog {
 
   constructor(
     private readonly operationId: string,
-    private readonly store: OperationStore,
-    private readonly signals: OperationSignals,
+    private readonly store: Pick<OperationStore, 'append' | 'finish'>,
+    private readonly signals: Pick<OperationSignals, 'eventsStored'>,
   ) {}
 
   readonly sink = (stream: Stream, chunk: Buffer): void => {
