@@ -83,18 +83,15 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   /** @throws ServerError SERVER_NOT_FOUND (and as the server's target cannot be built), OperationError OPERATION_IN_PROGRESS, SshPoolError POOL_SHUTTING_DOWN */
   async start(serverId: string, action: Action): Promise<OperationEntity> {
-    const [operation] = await this.startMany([serverId], action);
+    this.assertAccepting();
+    const [operation] = await this.launchAll([await this.plan(serverId, action)]);
     return operation;
   }
 
-  /** All or none. @throws as `start`, for any of the servers */
+  /** All or none; unknown servers are one SERVER_NOT_FOUND naming them all (`details.ids`). @throws as `start`, for any of the servers */
   async startMany(serverIds: string[], action: Action): Promise<OperationEntity[]> {
-    if (this.pool.isShuttingDown()) throw new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the service is shutting down');
-    const planned = await this.planAll(serverIds, action);
-    const operations = planned.map(({ operation }) => operation);
-    await this.store.createRunning(operations);
-    for (const { operation, target, command } of planned) this.launch(operation, target, command);
-    return operations;
+    this.assertAccepting();
+    return this.launchAll(await this.planAll(serverIds, action));
   }
 
   /** @throws OperationError OPERATION_NOT_FOUND */
@@ -147,15 +144,26 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** Every server is checked first: unknown ones are one 404 naming them all. */
+  /** Every server is checked before anything starts: unknown ones are one 404 naming them all. */
   private async planAll(serverIds: string[], action: Action): Promise<Planned[]> {
     const settled = await Promise.allSettled(serverIds.map((id) => this.plan(id, action)));
     const missing = serverIds.filter((_, i) => isNotFound(settled[i]));
-    if (missing.length > 1) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} servers not found`, { ids: missing });
+    if (missing.length > 0) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} of the servers not found: ${missing.join(", ")}`, { ids: missing });
     return settled.map((result) => {
       if (result.status === 'rejected') throw result.reason;
       return result.value;
     });
+  }
+
+  private async launchAll(planned: Planned[]): Promise<OperationEntity[]> {
+    const operations = planned.map(({ operation }) => operation);
+    await this.store.createRunning(operations);
+    for (const { operation, target, command } of planned) this.launch(operation, target, command);
+    return operations;
+  }
+
+  private assertAccepting(): void {
+    if (this.pool.isShuttingDown()) throw new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the service is shutting down');
   }
 
   private async plan(serverId: string, action: Action): Promise<Planned> {
