@@ -148,7 +148,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   private async planAll(serverIds: string[], action: Action): Promise<Planned[]> {
     const settled = await Promise.allSettled(serverIds.map((id) => this.plan(id, action)));
     const missing = serverIds.filter((_, i) => isNotFound(settled[i]));
-    if (missing.length > 0) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} of the servers not found: ${missing.join(", ")}`, { ids: missing });
+    if (missing.length > 0) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} of the servers not found: ${missing.join(', ')}`, { ids: missing });
     return settled.map((result) => {
       if (result.status === 'rejected') throw result.reason;
       return result.value;
