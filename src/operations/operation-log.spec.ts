@@ -59,13 +59,16 @@ describe('OperationLog', () => {
     ]);
   });
 
-  it('stops storing once another replica ended the operation (its write no longer lands)', async () => {
+  it('stops storing, and asks the command to stop, once another replica ended the operation (its write no longer lands)', async () => {
+    let stopAsked = 0;
+    log = new OperationLog('op', store, signals, () => stopAsked++);
     log.sink('stdout', out('a\n'));
     await tick(60);
     Object.assign(store.rows.get('op')!, { status: 'interrupted', lastSeq: 2 });
     log.sink('stdout', out('b\n'));
     await tick(60);
     expect(log.lost).toBe(true);
+    expect(stopAsked).toBe(1);
     expect(await log.finish(ended)).toBe(false);
     expect(store.rows.get('op')).toMatchObject({ status: 'interrupted' });
   });

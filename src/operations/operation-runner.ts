@@ -16,6 +16,12 @@ export class CancelRequest extends Error {
   }
 }
 
+/**
+ * Another replica declared the operation interrupted (this one could not renew its lease, e.g. the
+ * database was away): the command stops, so that no second operation of the server overlaps it.
+ */
+class LeaseLost extends Error {}
+
 export interface RunnerDeps {
   pool: SshPoolService;
   store: OperationStore;
@@ -34,8 +40,8 @@ const FINISH_RETRY_MS = 2000;
  */
 export async function runOperation(deps: RunnerDeps, operation: OperationEntity, target: SshTarget, command: string): Promise<OperationStatus> {
   const logger = new Logger('OperationRunner');
-  const log = new OperationLog(operation.id, deps.store, deps.signals);
   const controller = new AbortController();
+  const log = new OperationLog(operation.id, deps.store, deps.signals, () => controller.abort(new LeaseLost('lease lost')));
   const stopListening = deps.signals.on('cancel', operation.id, () => controller.abort(new CancelRequest()));
   let final: Omit<FinalState, 'progress' | 'outputTail'>;
   try {
@@ -45,7 +51,7 @@ export async function runOperation(deps: RunnerDeps, operation: OperationEntity,
     final = { status: exit.exitCode === 0 ? 'succeeded' : 'failed', exitCode: exit.exitCode, error, finishedAt: new Date() };
   } catch (error) {
     final = { ...endedBy(error), exitCode: null, finishedAt: new Date() };
-    if (!(error instanceof DomainError || error instanceof CancelRequest)) logger.error(`Operation ${operation.id} failed`, error instanceof Error ? error.stack : String(error));
+    if (!(error instanceof DomainError || error instanceof CancelRequest || error instanceof LeaseLost)) logger.error(`Operation ${operation.id} failed`, error instanceof Error ? error.stack : String(error));
   } finally {
     stopListening();
   }

@@ -79,6 +79,9 @@ describe('operations and the pool lifecycle', () => {
       await new Promise((resolve) => setTimeout(resolve, 1200));
       // Past both the lifetime and the idle timeout: the tick retires the connection, the operation keeps it.
       await t.app.get(SshPoolService).cleanup();
+      // Nor does deleting its server: the operation would lose its record while it runs.
+      const refused = await t.api.delete(`/api/servers/${id}`).expect(409);
+      expect(refused.body).toMatchObject({ code: 'OPERATION_IN_PROGRESS', details: { serverId: id, operationId } });
       const connections = (await t.api.get('/api/server-status/pool/connections').expect(200)).body.connections;
       expect(connections).toEqual([expect.objectContaining({ retiring: true, channelsInUse: 1 })]);
       let operation: Operation | undefined;
@@ -89,6 +92,8 @@ describe('operations and the pool lifecycle', () => {
       expect(operation).toMatchObject({ status: 'succeeded', exitCode: 0, outputTail: 'begin update\nend update' });
       await eventually('the retired connection to close once the operation ended', () => t.app.get(SshPoolService).getConnections().length === 0, 5000);
       expect(sshd.disconnects()).toBeGreaterThanOrEqual(1);
+      await t.api.delete(`/api/servers/${id}`).expect(204);
+      await t.api.get(`/api/operations/${operationId}`).expect(404);
     });
   });
 
