@@ -5,8 +5,8 @@
 //   cs2server.conf  STEPS, INTERVAL (seconds, fractions allowed), EXIT_CODE of update/validate
 //   cs2.pid         the fake cs2's pid (also its process group: it runs under setsid)
 //   update.pid      `$$` of the running (or last) update/validate
-//   helper.pid      its long-lived `sleep` child, which stands for SteamCMD: only a process-group
-//                   kill ends it before the update does
+//   helper.pid      its long-lived `sleep 600.<port>` child, which stands for SteamCMD: only a
+//                   process-group kill ends it before the update does
 
 /** sh single-quoting: every value baked into the script goes through it. */
 export function shQuote(value: string): string {
@@ -81,7 +81,7 @@ percent() { p=$(($1 * 10000 / STEPS)); printf '%d.%02d' $((p / 100)) $((p % 100)
 
 do_update() { # $1 = update | validate
   echo $$ >"$DIR/update.pid"
-  sleep 600 &
+  sleep "600.$PORT" & # the port in its argv: the test can find it even after its pid file was overwritten
   echo $! >"$DIR/helper.pid"
   if [ "$1" = validate ]; then state='0x5) verifying install'; else state='0x61) downloading'; fi
   echo "[ .... ] $1: cs2server via SteamCMD"

@@ -1,7 +1,8 @@
 // Proves the fake LinuxGSM `cs2server` the operations specs rely on, run over real ssh (OpenSSH client
 // against the harness sshd) as the test user: the way the service will run it.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '../support/eventually.js';
 import { startSshd, type SshdHost } from '../support/sshd.js';
@@ -126,7 +127,7 @@ describe('fake LinuxGSM cs2server over real ssh', () => {
     });
     const { shell, helper } = server.updatePids()!;
     expect(cmdline(shell)).toEqual(['/bin/sh', server.controlScript, 'update']);
-    expect(cmdline(helper)).toEqual(['sleep', '600']);
+    expect(cmdline(helper)).toEqual(['sleep', '600.27118']);
     expect(pgid(helper)).toBe(pgid(shell));
 
     process.kill(-pgid(shell), 'SIGTERM');
@@ -137,5 +138,24 @@ describe('fake LinuxGSM cs2server over real ssh', () => {
   it('an unknown command exits 2 with a message on stderr', async () => {
     const server = farm.add('unknown', 27119);
     expect(await ssh(sshd, server, 'explode')).toEqual({ code: 2, stdout: '', stderr: 'Unknown command: explode\n' });
+  });
+
+  it('cleanup ends a running game and an update whose pid files a later run overwrote, and removes the tree', async () => {
+    const other = new FakeCs2ServerFarm(readUserFile().username);
+    const server = other.add('leftovers', 27120);
+    server.configureUpdate({ steps: 100, intervalS: 0.2 });
+    await ssh(sshd, server, 'start');
+    const game = server.gamePid()!;
+    const client = spawn('ssh', sshArgs(sshd, `${shQuote(server.controlScript)} update`), { stdio: 'ignore' });
+    const exited = new Promise((resolve) => client.once('exit', resolve));
+    await eventually('the update to record its pids', () => server.updatePids() !== undefined && isAlive(server.updatePids()!.helper));
+    const { shell, helper } = server.updatePids()!;
+    writeFileSync(join(server.dir, 'update.pid'), '999999\n');
+    writeFileSync(join(server.dir, 'helper.pid'), '999999\n');
+
+    other.cleanup();
+    await eventually('every process to end', () => ![game, shell, helper].some(isAlive), 3000);
+    expect(existsSync(other.root)).toBe(false);
+    await exited;
   });
 });

@@ -72,7 +72,7 @@ export class FakeCs2Server {
     return pid !== undefined && isAlive(pid) ? pid : undefined;
   }
 
-  /** The last update/validate's shell (`$$`) and its SteamCMD stand-in `sleep 600` child, as recorded. */
+  /** The last update/validate's shell (`$$`) and its SteamCMD stand-in `sleep 600.<port>` child, as recorded. */
   updatePids(): { shell: number; helper: number } | undefined {
     const shell = readPid(join(this.dir, 'update.pid'));
     const helper = readPid(join(this.dir, 'helper.pid'));
@@ -122,6 +122,14 @@ export class FakeCs2ServerFarm {
     return server;
   }
 
+  private pgrep(args: string[]): number[] {
+    try {
+      return execFileSync('pgrep', ['-u', this.username, ...args], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    } catch {
+      return []; // pgrep exits 1 when nothing matches
+    }
+  }
+
   /** Kills every process the farm's servers started (game process groups, updates, helpers), removes the tree. */
   cleanup(): void {
     for (const server of this.servers) {
@@ -130,13 +138,10 @@ export class FakeCs2ServerFarm {
       const update = server.updatePids();
       if (update) [update.shell, update.helper].filter(isAlive).forEach((pid) => signal(pid));
     }
-    // Anything else still running from the tree (a start caught mid-way): its command line names the root.
-    try {
-      const pids = execFileSync('pgrep', ['-u', this.username, '-f', this.root], { encoding: 'utf8' }).trim().split('\n');
-      pids.map(Number).forEach((pid) => signal(pid));
-    } catch {
-      // pgrep exits 1 when nothing matches
-    }
+    // Anything else still running from the tree (an update whose pid files a later one overwrote): its
+    // shell's command line names the root, its helper's holds the port.
+    this.pgrep(['-f', this.root]).forEach((pid) => signal(pid));
+    for (const server of this.servers) this.pgrep(['-x', '-f', `sleep 600.${server.gamePort}`]).forEach((pid) => signal(pid));
     rmSync(this.root, { recursive: true, force: true });
   }
 }
