@@ -7,6 +7,7 @@ import { validateConfig } from './config/configuration.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { HostKeyEntity } from './servers/host-key.entity.js';
 import { ServersModule } from './servers/servers.module.js';
 import { TypeOrmHostKeyStore } from './servers/typeorm-host-key.store.js';
@@ -23,6 +24,7 @@ import { TransportModule } from './transport/transport.module.js';
     CommonModule,
     ServersModule,
     StatusModule,
+    OperationsModule,
     TransportModule,
     HealthModule,
     MetricsModule,

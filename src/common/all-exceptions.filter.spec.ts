@@ -87,6 +87,7 @@ describe('AllExceptionsFilter', () => {
     [ServerErrorCode.NAME_TAKEN]: 409,
     [ServerErrorCode.KEY_INVALID]: 422,
     [ServerErrorCode.CREDENTIALS_UNREADABLE]: 500,
+    [ServerErrorCode.OPERATION_IN_PROGRESS]: 409,
   };
   it.each(Object.values(ServerErrorCode))('maps server error %s to its status', (code) => {
     const res = run(new ServerError(code, 'message'));

@@ -14,6 +14,7 @@ export interface AppConfig {
   ssh: SshConfig;
   status: StatusConfig;
   servers: ServersConfig;
+  operations: OperationsConfig;
 }
 
 export interface PoolConfig {
@@ -60,6 +61,13 @@ export interface ServersConfig {
   targetCacheTtlMs: number;
 }
 
+export interface OperationsConfig {
+  timeoutMs: number;
+  /** How long a replica's claim on its running operations lasts unless renewed (renewed every third of it). */
+  leaseMs: number;
+  cancelGraceMs: number;
+}
+
 export function toAppConfig(env: EnvironmentVariables): AppConfig {
   const tokens = env.API_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
   return {
@@ -96,6 +104,7 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
       probeTimeoutMs: env.STATUS_PROBE_TIMEOUT_MS,
     },
     servers: { targetCacheTtlMs: env.SERVER_CACHE_TTL_MS },
+    operations: { timeoutMs: env.OPERATION_TIMEOUT_S * 1000, leaseMs: env.OPERATION_LEASE_MS, cancelGraceMs: env.OPERATION_CANCEL_GRACE_MS },
   };
 }
 

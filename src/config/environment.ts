@@ -58,6 +58,12 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) SERVER_CACHE_TTL_MS = 10_000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) STATUS_PROBE_CONCURRENCY = 8;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) STATUS_PROBE_TIMEOUT_MS = 5000;
+  /** An operation (start, update…) running longer is stopped and `failed` (EXEC_TIMEOUT). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(7 * 24 * 3600) OPERATION_TIMEOUT_S = 7200;
+  /** A running operation whose replica has not renewed it for this long is `interrupted` (by any replica). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000) OPERATION_LEASE_MS = 15_000;
+  /** Cancel: SIGTERM to the remote process group, SIGKILL this long after. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000) OPERATION_CANCEL_GRACE_MS = 5000;
   @IsOptional() @IsIn(HOST_KEY_POLICIES) HOST_KEY_POLICY: (typeof HOST_KEY_POLICIES)[number] = 'accept-new';
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

@@ -68,7 +68,7 @@ export class PgNotifyListener {
     if (this.stopped) return void client.end().catch(() => undefined);
     this.client = client;
     this.delayMs = this.options.retryMs ?? 1000;
-    this.logger.log(`Listening for server changes on PostgreSQL channel ${this.options.channel}`);
+    this.logger.log(`Listening on PostgreSQL channel ${this.options.channel}`);
     this.options.onListening();
   }
 

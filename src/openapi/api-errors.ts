@@ -1,6 +1,7 @@
 import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { kindStatus } from '../common/error-status.js';
+import { OperationErrorCode, operationErrorKind } from '../operations/operations.errors.js';
 import { ServerErrorCode, serverErrorKind } from '../servers/servers.errors.js';
 import { SshPoolErrorCode, poolErrorKind } from '../ssh-pool/ssh-pool.errors.js';
 
@@ -17,21 +18,28 @@ export const EDGE_ERRORS = {
 } as const;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
-export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode;
+export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode | OperationErrorCode;
 
 const isPoolCode = (code: string): code is SshPoolErrorCode => (Object.values(SshPoolErrorCode) as string[]).includes(code);
 const isServerCode = (code: string): code is ServerErrorCode => (Object.values(ServerErrorCode) as string[]).includes(code);
+const isOperationCode = (code: string): code is OperationErrorCode => (Object.values(OperationErrorCode) as string[]).includes(code);
 
 /** The status a code is answered with: the domain codes through their kind and the error filter's own mapping. */
 export function statusOfCode(code: ApiErrorCode): number {
   if (isPoolCode(code)) return kindStatus(poolErrorKind(code));
   if (isServerCode(code)) return kindStatus(serverErrorKind(code));
+  if (isOperationCode(code)) return kindStatus(operationErrorKind(code));
   return EDGE_ERRORS[code];
 }
 
 /** Every code an error body may carry, sorted and without the repeats (SSH_KEY_INVALID is both a pool and a server code). */
 export const ALL_ERROR_CODES: readonly ApiErrorCode[] = [
-  ...new Set<ApiErrorCode>([...(Object.keys(EDGE_ERRORS) as EdgeErrorCode[]), ...Object.values(SshPoolErrorCode), ...Object.values(ServerErrorCode)]),
+  ...new Set<ApiErrorCode>([
+    ...(Object.keys(EDGE_ERRORS) as EdgeErrorCode[]),
+    ...Object.values(SshPoolErrorCode),
+    ...Object.values(ServerErrorCode),
+    ...Object.values(OperationErrorCode),
+  ]),
 ].sort();
 
 @ApiSchema({ name: 'FieldError' })

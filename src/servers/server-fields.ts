@@ -97,6 +97,11 @@ export const AbsolutePathField = () =>
   applyDecorators(
     ...text(2, LIMITS.path, {}, SAFE_ABSOLUTE_PATH, '$property must be an absolute path of letters, digits, ".", "_", "-" and "/"'),
   );
+/** Run as `<controlScript> <action>`; null or absent means `/home/<sshUser>/cs2server`. */
+export const ControlScriptField = () =>
+  applyDecorators(
+    ...text(2, LIMITS.path, { example: '/home/cs2/cs2server', description: 'LinuxGSM control script. Default (null): /home/<sshUser>/cs2server' }, SAFE_ABSOLUTE_PATH, '$property must be an absolute path of letters, digits, ".", "_", "-" and "/"'),
+  );
 export const FingerprintField = () =>
   applyDecorators(...text(1, 64, { example: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' }, FINGERPRINT, '$property must be an OpenSSH SHA256:… fingerprint'));
 export const DescriptionField = () => applyDecorators(...text(0, LIMITS.description));

@@ -25,6 +25,13 @@ export class ServerEntity {
   @Column({ name: 'game_directory', type: 'varchar', length: 1024 }) gameDirectory!: string;
   @Column({ name: 'game_port', type: 'integer' }) gamePort!: number;
   @Column({ type: 'varchar', length: 1000, nullable: true }) description!: string | null;
+  /** The LinuxGSM control script; null means LinuxGSM's default layout (controlScriptOf). */
+  @Column({ name: 'control_script', type: 'varchar', length: 1024, nullable: true }) controlScript!: string | null;
   @CreateDateColumn({ name: 'created_at' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at' }) updatedAt!: Date;
+}
+
+/** The server's control script: the one set, or LinuxGSM's default `/home/<sshUser>/cs2server`. */
+export function controlScriptOf(server: Pick<ServerEntity, 'controlScript' | 'sshUser'>): string {
+  return server.controlScript ?? `/home/${server.sshUser}/cs2server`;
 }

@@ -17,6 +17,7 @@ function entity(overrides: Partial<ServerEntity> = {}): ServerEntity {
     gameDirectory: '/home/cs2/serverfiles',
     gamePort: 27015,
     description: null,
+    controlScript: null,
     createdAt: new Date('2026-01-01T00:00:00.000Z'),
     updatedAt: new Date('2026-01-02T00:00:00.000Z'),
     ...overrides,
@@ -37,6 +38,7 @@ describe('toServerResponse', () => {
       gameDirectory: '/home/cs2/serverfiles',
       gamePort: 27015,
       description: null,
+      controlScript: '/home/cs2/cs2server',
       hasPassword: false,
       hasPrivateKey: true,
       hasKeyPassphrase: true,
@@ -51,6 +53,11 @@ describe('toServerResponse', () => {
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('v1:');
     expect(toServerResponse(leaky)).toMatchObject({ hasPassword: true, hasPrivateKey: true });
+  });
+
+  it('shows the control script set, or LinuxGSM’s default for the SSH user', () => {
+    expect(toServerResponse(entity({ controlScript: '/srv/eu-1/cs2server' })).controlScript).toBe('/srv/eu-1/cs2server');
+    expect(toServerResponse(entity({ sshUser: 'steam' })).controlScript).toBe('/home/steam/cs2server');
   });
 });
 

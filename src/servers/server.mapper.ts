@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { ExecResult } from '../ssh-pool/ssh-pool.types.js';
-import { AUTH_TYPES, type AuthType, type ServerEntity } from './server.entity.js';
+import { AUTH_TYPES, type AuthType, controlScriptOf, type ServerEntity } from './server.entity.js';
 
 /** What the API shows of a server: every non-secret field, and only whether secrets are set. */
 export class ServerResponseDto {
@@ -15,6 +15,8 @@ export class ServerResponseDto {
   @ApiProperty({ example: '/home/cs2/serverfiles' }) gameDirectory!: string;
   @ApiProperty({ type: 'integer', example: 27015 }) gamePort!: number;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ example: '/home/cs2/cs2server', description: 'The LinuxGSM control script actions run: the one set, or /home/<sshUser>/cs2server' })
+  controlScript!: string;
   @ApiProperty({ description: 'An SSH password is stored' }) hasPassword!: boolean;
   @ApiProperty({ description: 'An inline private key is stored' }) hasPrivateKey!: boolean;
   @ApiProperty({ description: 'A key passphrase is stored' }) hasKeyPassphrase!: boolean;
@@ -46,6 +48,7 @@ export function toServerResponse(server: ServerEntity): ServerResponseDto {
     gameDirectory: server.gameDirectory,
     gamePort: server.gamePort,
     description: server.description,
+    controlScript: controlScriptOf(server),
     hasPassword: server.sshPasswordEnc !== null,
     hasPrivateKey: server.sshPrivateKeyEnc !== null,
     hasKeyPassphrase: server.sshKeyPassphraseEnc !== null,

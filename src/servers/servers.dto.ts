@@ -4,6 +4,7 @@ import type { AuthType } from './server.entity.js';
 import {
   AbsolutePathField,
   AuthTypeField,
+  ControlScriptField,
   DescriptionField,
   FingerprintField,
   HostField,
@@ -32,6 +33,7 @@ export class CreateServerDto {
   @AbsolutePathField() gameDirectory!: string;
   @Optional() @PortField() gamePort?: number;
   @Nullable() @DescriptionField() description?: string | null;
+  @Nullable() @ControlScriptField() controlScript?: string | null;
 }
 
 /** PATCH: any subset. `null` clears the nullable fields (e.g. unpins `hostKeyFingerprint`). */
@@ -49,6 +51,7 @@ export class UpdateServerDto {
   @Optional() @AbsolutePathField() gameDirectory?: string;
   @Optional() @PortField() gamePort?: number;
   @Nullable() @DescriptionField() description?: string | null;
+  @Nullable() @ControlScriptField() controlScript?: string | null;
 }
 
 export const MAX_EXEC_TIMEOUT_MS = 10 * 60 * 1000;

@@ -12,6 +12,8 @@ export enum ServerErrorCode {
   KEY_INVALID = 'SSH_KEY_INVALID',
   /** A stored secret does not decrypt: CREDENTIALS_KEY differs from the one it was written with. */
   CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
+  /** A delete while an operation (start, update…) of the server runs: cancel it or let it end first. */
+  OPERATION_IN_PROGRESS = 'OPERATION_IN_PROGRESS',
 }
 
 export function serverErrorKind(code: ServerErrorCode): ErrorKind {
@@ -19,6 +21,7 @@ export function serverErrorKind(code: ServerErrorCode): ErrorKind {
     case ServerErrorCode.NOT_FOUND:
       return ErrorKind.NOT_FOUND;
     case ServerErrorCode.NAME_TAKEN:
+    case ServerErrorCode.OPERATION_IN_PROGRESS:
       return ErrorKind.CONFLICT;
     case ServerErrorCode.KEY_INVALID:
       return ErrorKind.UNPROCESSABLE;

@@ -15,8 +15,8 @@ import type { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers
 import { ServerError, ServerErrorCode } from './servers.errors.js';
 import { type PreparedTarget, SshTargetFactory } from './ssh-target.factory.js';
 
-type PlainField = 'name' | 'host' | 'sshPort' | 'sshUser' | 'gameDirectory' | 'gamePort' | 'description' | 'hostKeyFingerprint';
-const PLAIN_FIELDS: readonly PlainField[] = ['name', 'host', 'sshPort', 'sshUser', 'gameDirectory', 'gamePort', 'description', 'hostKeyFingerprint'];
+type PlainField = 'name' | 'host' | 'sshPort' | 'sshUser' | 'gameDirectory' | 'gamePort' | 'description' | 'hostKeyFingerprint' | 'controlScript';
+const PLAIN_FIELDS: readonly PlainField[] = ['name', 'host', 'sshPort', 'sshUser', 'gameDirectory', 'gamePort', 'description', 'hostKeyFingerprint', 'controlScript'];
 
 /** Everything that decides which SSH connection a server may use; a change takes it off its old one. */
 function connectionSignature(server: ServerEntity): string {
@@ -75,7 +75,7 @@ export class ServersService {
   async create(dto: CreateServerDto): Promise<ServerEntity> {
     const plan = planAuth(null, dto);
     await this.checks.check(null, dto, plan);
-    const server = this.servers.create({ id: randomUUID(), sshPort: 22, gamePort: 27015, description: null, hostKeyFingerprint: null });
+    const server = this.servers.create({ id: randomUUID(), sshPort: 22, gamePort: 27015, description: null, hostKeyFingerprint: null, controlScript: null });
     this.assignPlainFields(server, dto);
     applyAuthPlan(server, plan, this.cipher);
     const saved = await this.save(server);
@@ -98,9 +98,22 @@ export class ServersService {
     return saved;
   }
 
-  /** @throws ServerError SERVER_NOT_FOUND */
+  /** @throws ServerError SERVER_NOT_FOUND, OPERATION_IN_PROGRESS */
   async remove(id: string): Promise<void> {
     const server = await this.get(id);
+    // Read by table name: the operations module builds on this one, not the other way round.
+    const running = await this.servers.manager
+      .createQueryBuilder()
+      .select('o.id', 'id')
+      .from('operations', 'o')
+      .where('o.server_id = :id AND o.status = :status', { id, status: 'running' })
+      .getRawOne<{ id: string }>();
+    if (running) {
+      throw new ServerError(ServerErrorCode.OPERATION_IN_PROGRESS, `Server ${id} is running operation ${running.id}: cancel it or wait for its end`, {
+        serverId: id,
+        operationId: running.id,
+      });
+    }
     await this.servers.delete({ id });
     this.logger.log(`Server deleted: ${server.name} (${id})`);
     await this.changes.publish(id, { detach: true });

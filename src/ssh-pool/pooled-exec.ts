@@ -1,17 +1,18 @@
 import type { ConnectionGroup, Slot } from './connection-group.js';
-import { collectOutput, timeoutError, type CommandOutput } from './exec-runner.js';
+import { timeoutError } from './exec-runner.js';
 import type { PooledConnection } from './pooled-connection.js';
-import { ChannelRefusedError, ConnectionLostError, SpareLostError, type SshChannel } from './ssh-connector.js';
+import { ChannelRefusedError, ConnectionLostError, SpareLostError, type ChannelOutcome, type SshChannel } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 
 /** Opens refused or lost before the command fails with SSH_CHANNEL_FAILED. */
 const MAX_OPEN_ATTEMPTS = 12;
 
-export interface PooledRequest {
+export interface PooledRequest<T extends ChannelOutcome> {
   serverId?: string;
   command: string;
   abort: AbortSignal;
-  maxOutputBytes: number;
+  /** Reads the started command to its end (collects or streams its output). */
+  consume(channel: SshChannel, abort: AbortSignal): Promise<T>;
   now(): number;
   /** Counts a channel-open refusal (statistics). */
   onRefusal(): void;
@@ -24,10 +25,10 @@ export interface PooledRequest {
  * not freed yet) and an open on a connection that just died are retried — nothing ran — and never
  * close the shared connection. Slot accounting follows the real channel even after a timeout.
  */
-export async function execOnGroup(
+export async function execOnGroup<T extends ChannelOutcome>(
   group: ConnectionGroup,
-  request: PooledRequest,
-): Promise<{ output: CommandOutput; hit: boolean }> {
+  request: PooledRequest<T>,
+): Promise<{ output: T; hit: boolean }> {
   let firstHit: boolean | undefined;
   let spareLost = false;
   for (let attempt = 1; ; attempt++) {
@@ -37,7 +38,7 @@ export async function execOnGroup(
     const { connection } = slot;
     try {
       const channel = await raceAbort(openTracked(group, slot, request), request.abort, killChannel);
-      const output = await collectOutput(channel, request.maxOutputBytes, request.abort);
+      const output = await request.consume(channel, request.abort);
       if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
       return { output, hit: firstHit };
     } catch (error) {
@@ -62,7 +63,7 @@ export async function execOnGroup(
  * trips as ssh2's exec): the session then counts from the server's confirmation, as a spare's does,
  * so a refusal that arrives meanwhile is learned from the sessions the server really holds.
  */
-function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
+function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest<ChannelOutcome>): Promise<SshChannel> {
   const { connection, spare } = slot;
   const openSession = connection.connection.openSpare;
   if (!spare && !openSession) return openExec(group, slot, request);
@@ -91,7 +92,7 @@ function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest)
 }
 
 /** ssh2's own two-step exec (spares unavailable): the session counts once the command was accepted. */
-function openExec(group: ConnectionGroup, slot: Slot, request: PooledRequest): Promise<SshChannel> {
+function openExec(group: ConnectionGroup, slot: Slot, request: PooledRequest<ChannelOutcome>): Promise<SshChannel> {
   const openSentAt = request.now();
   return slot.connection.connection.exec(request.command).then((channel) => {
     group.opened(slot);
@@ -100,7 +101,7 @@ function openExec(group: ConnectionGroup, slot: Slot, request: PooledRequest): P
 }
 
 /** An open the server refused, or one on a connection that died: the slot is free again, nothing ran. */
-function openFailed(group: ConnectionGroup, slot: Slot, request: PooledRequest, openSentAt: number): (error: unknown) => never {
+function openFailed(group: ConnectionGroup, slot: Slot, request: PooledRequest<ChannelOutcome>, openSentAt: number): (error: unknown) => never {
   return (error) => {
     if (error instanceof ChannelRefusedError) {
       request.onRefusal();
@@ -143,6 +144,7 @@ function watchClose(group: ConnectionGroup, connection: PooledConnection, channe
       channel.kill(signal);
       startBound();
     },
+    signal: (signal) => channel.signal(signal),
     discard: () => {
       channel.discard();
       startBound();

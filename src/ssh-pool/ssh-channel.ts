@@ -40,6 +40,7 @@ export function wrapChannel(stream: ClientChannel, eofSent = false): SshChannel 
       sendSignal(stream, name);
       discard();
     },
+    signal: (name) => sendSignal(stream, name),
     discard,
   };
 }

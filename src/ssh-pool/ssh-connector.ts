@@ -48,6 +48,8 @@ export interface SshChannel {
   readonly closed: Promise<ChannelOutcome>;
   /** Signal the remote process group, then discard the channel. */
   kill(signal: 'KILL' | 'TERM'): void;
+  /** Signal the remote process group and keep reading: the channel closes when the process ends. */
+  signal(signal: 'TERM' | 'INT'): void;
   /**
    * Drain what is left of the output and close the channel without a signal. Draining matters:
    * ssh2 reports a channel's close only after its output ended, so an unread channel never closes.

@@ -5,7 +5,7 @@ import type { AppConfig, PoolConfig, SshConfig } from '../config/configuration.j
 import { ConnectBackoff } from './connect-backoff.js';
 import { ConnectionGroup } from './connection-group.js';
 import { ConnectionKey, SecretHasher } from './connection-key.js';
-import { collectOutput, type CommandOutput } from './exec-runner.js';
+import { collectOutput, runChannel, type CommandOutput } from './exec-runner.js';
 import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
 import { KeyDecoder } from './key-decoder.js';
 import { PoolCounters } from './pool-counters.js';
@@ -14,7 +14,7 @@ import type { PoolObserver } from './pool-observer.js';
 import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
 import { PooledConnection } from './pooled-connection.js';
 import { retireEach } from './retire.js';
-import { SshConnector } from './ssh-connector.js';
+import { SshConnector, type ChannelExit, type ChannelOutcome, type SshChannel } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type {
   ClosedConnections,
@@ -24,11 +24,15 @@ import type {
   ExecResult,
   PoolStats,
   SshTarget,
+  StreamOptions,
   TargetConnections,
 } from './ssh-pool.types.js';
 import { TargetPolicy } from './target-policy.js';
 
 const CLEANUP_INTERVAL_NAME = 'ssh-pool-cleanup';
+
+/** Reads a started command to its end: collects its output, or streams it. */
+type Consumer<T extends ChannelOutcome> = (channel: SshChannel, abort: AbortSignal) => Promise<T>;
 
 /**
  * Keeps one authenticated SSH connection per (host, port, user, credentials) and multiplexes every
@@ -47,6 +51,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   private readonly dialer: PoolDialer;
   private cleanupRunning = false;
   private shuttingDown = false;
+  private drained: Promise<void> | undefined;
 
   constructor(
     config: ConfigService<AppConfig, true>,
@@ -87,29 +92,32 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
    *   SSH_KEY_INVALID, SSH_TARGET_FORBIDDEN
    */
   async exec(target: SshTarget, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    this.assertAccepting();
-    const timeoutMs = options.timeoutMs ?? this.ssh.execTimeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new SshPoolError(SshPoolErrorCode.EXEC_TIMEOUT, `command did not finish within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    this.inFlight.add(controller);
     const started = performance.now();
     try {
-      const output = this.pool.enabled
-        ? await this.execPooled(target, command, controller.signal)
-        : await this.execUnpooled(target, command, controller.signal);
+      const consume: Consumer<CommandOutput> = (channel, abort) => collectOutput(channel, this.ssh.maxOutputBytes, abort);
+      const output = await this.run(target, command, options.timeoutMs ?? this.ssh.execTimeoutMs, undefined, consume);
       this.counters.recordExec(started);
       const { exitCode, signal, stdout, stderr, truncated } = output;
       return { exitCode, signal, stdout, stderr, truncated, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
       this.counters.recordExec(started, error instanceof SshPoolError ? error.code : 'error');
       throw error;
-    } finally {
-      clearTimeout(timer);
-      this.inFlight.delete(controller);
     }
+  }
+
+  /**
+   * Runs a long command (a server operation) on the target's pooled connection, handing its output
+   * to `options.sink` as it arrives. It holds its channel as long as it runs: idle cleanup and
+   * lifetime recycling wait for it, shutdown for up to its grace period. Aborting `options.signal`
+   * stops the remote process group (SIGTERM, SIGKILL after `termGraceMs`) and rejects with the
+   * signal's reason once the channel closed.
+   * @throws SshPoolError as `exec` does (EXEC_TIMEOUT after `timeoutMs`)
+   */
+  async stream(target: SshTarget, command: string, options: StreamOptions): Promise<ChannelExit> {
+    const { sink, termGraceMs } = options;
+    const consume: Consumer<ChannelOutcome> = (channel, abort) => runChannel(channel, { abort, sink, termGraceMs });
+    const { exitCode, signal } = await this.run(target, command, options.timeoutMs, options.signal, consume);
+    return { exitCode, signal };
   }
 
   getStats(): PoolStats {
@@ -219,9 +227,16 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     return this.shuttingDown;
   }
 
-  /** Refuse new work, let running commands finish within the grace period, close every connection. */
-  async shutdown(): Promise<void> {
-    if (this.shuttingDown) return;
+  /**
+   * Refuse new work, let running commands finish within the grace period, close every connection.
+   * Every caller waits for the same drain.
+   */
+  shutdown(): Promise<void> {
+    this.drained ??= this.drain();
+    return this.drained;
+  }
+
+  private async drain(): Promise<void> {
     this.shuttingDown = true;
     this.logger.log(`SSH connection pool shutting down: refusing new work, draining ${this.inFlight.size} command(s)`);
     const refusal = new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down');
@@ -235,13 +250,42 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     this.logger.log('SSH connection pool stopped');
   }
 
-  private async execPooled(target: SshTarget, command: string, abort: AbortSignal): Promise<CommandOutput> {
+  /** The deadline (`timeoutMs`) and the caller's `external` abort both stop the command; shutdown waits for it. */
+  private async run<T extends ChannelOutcome>(
+    target: SshTarget,
+    command: string,
+    timeoutMs: number,
+    external: AbortSignal | undefined,
+    consume: Consumer<T>,
+  ): Promise<T> {
+    this.assertAccepting();
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new SshPoolError(SshPoolErrorCode.EXEC_TIMEOUT, `command did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const forward = () => controller.abort(external?.reason);
+    if (external?.aborted) forward();
+    else external?.addEventListener('abort', forward, { once: true });
+    this.inFlight.add(controller);
+    try {
+      return this.pool.enabled
+        ? await this.execPooled(target, command, controller.signal, consume)
+        : await this.execUnpooled(target, command, controller.signal, consume);
+    } finally {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', forward);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  private async execPooled<T extends ChannelOutcome>(target: SshTarget, command: string, abort: AbortSignal, consume: Consumer<T>): Promise<T> {
     const group = this.groupFor(target);
     const { output, hit } = await execOnGroup(group, {
       serverId: target.serverId,
       command,
       abort,
-      maxOutputBytes: this.ssh.maxOutputBytes,
+      consume,
       now: Date.now,
       onRefusal: () => this.counters.refusals++,
       onSpare: () => this.counters.spareHits++,
@@ -255,13 +299,13 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     return output;
   }
 
-  private async execUnpooled(target: SshTarget, command: string, abort: AbortSignal): Promise<CommandOutput> {
+  private async execUnpooled<T extends ChannelOutcome>(target: SshTarget, command: string, abort: AbortSignal, consume: Consumer<T>): Promise<T> {
     const key = ConnectionKey.of(target, this.hasher);
     this.backoff.admit(key, Date.now());
     this.counters.misses++;
     const ssh = await raceAbort(this.dialer.dial(target, key), abort, (late) => late.close());
     try {
-      return await collectOutput(await raceAbort(ssh.exec(command), abort, killChannel), this.ssh.maxOutputBytes, abort);
+      return await consume(await raceAbort(ssh.exec(command), abort, killChannel), abort);
     } finally {
       ssh.close();
     }

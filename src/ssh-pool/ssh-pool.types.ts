@@ -20,6 +20,17 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+export interface StreamOptions {
+  /** Covers queueing and running; the remote process group is stopped at the end. */
+  timeoutMs: number;
+  /** Receives stdout and stderr chunks as they arrive. */
+  sink: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** The caller's stop (e.g. a cancel): its reason is what the call rejects with. */
+  signal?: AbortSignal;
+  /** After SIGTERM, how long the remote process group has before SIGKILL. */
+  termGraceMs: number;
+}
+
 export interface ExecResult {
   exitCode: number | null;
   signal: string | null;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { FakeCs2Farm, type FakeCs2 } from '../../test/status/fake-cs2.js';
-import { decodeArgv, MAX_CMDLINE_BYTES, parseProbeOutput, probeCommand, PROBE_SCRIPT, ProbeOutputError, shellQuote } from './status-probe.js';
+import { shellQuote } from '../common/shell-quote.js';
+import { decodeArgv, MAX_CMDLINE_BYTES, parseProbeOutput, probeCommand, PROBE_SCRIPT, ProbeOutputError } from './status-probe.js';
 
 /** What a login shell does with the pool's command string: `sh -c <command>`. */
 const runShell = (command: string): string => execFileSync('sh', ['-c', command], { encoding: 'latin1' });

@@ -1,3 +1,4 @@
+import { shellQuote } from '../common/shell-quote.js';
 import { normalizeDirectory } from './process-match.js';
 
 /** Candidate processes read per probe; beyond this the answer says it is incomplete. */
@@ -57,11 +58,6 @@ export const PROBE_SCRIPT = [
   'done',
   'echo E',
 ].join('\n');
-
-/** One POSIX shell word that stands for exactly `value`, whatever it holds. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The command line the pool runs: `sh -c '<script>' sh '<dir>'…`, every value a quoted argument. */
 export function probeCommand(directories: readonly string[]): string {

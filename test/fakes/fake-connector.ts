@@ -187,6 +187,11 @@ export class FakeConnection implements SshConnection {
         this.fake.killed.push(`${signal}:${command}`);
         close({ exitCode: null, signal, lost: true });
       },
+      // A signalled fake command ends as a process killed by that signal would.
+      signal: (signal) => {
+        this.fake.killed.push(`${signal}:${command}`);
+        close({ exitCode: null, signal, lost: false });
+      },
       discard: () => close({ exitCode: null, signal: null, lost: true }),
     };
   }

@@ -6,6 +6,7 @@ import { BadRequestException, PayloadTooLargeException, UnauthorizedException, U
 import { errorBody as buildErrorBody } from '../../src/common/error-response.js';
 import { RequestValidationError } from '../../src/common/request-validation.error.js';
 import { NotReadyError } from '../../src/health/health.errors.js';
+import { OperationError, OperationErrorCode } from '../../src/operations/operations.errors.js';
 import { ServerError, ServerErrorCode } from '../../src/servers/servers.errors.js';
 import { SshPoolError, SshPoolErrorCode } from '../../src/ssh-pool/ssh-pool.errors.js';
 import { ALL_ERROR_CODES } from '../../src/openapi/api-errors.js';
@@ -125,7 +126,7 @@ describe('the OpenAPI document (/api/docs-json)', () => {
   it('lists every error code in the ErrorCode enum', () => {
     const codes = resolve(doc, { $ref: '#/components/schemas/ErrorCode' }).enum;
     expect(codes).toEqual([...ALL_ERROR_CODES]);
-    for (const code of [...Object.values(SshPoolErrorCode), ...Object.values(ServerErrorCode), 'UNAUTHORIZED', 'VALIDATION_FAILED', 'NOT_READY']) {
+    for (const code of [...Object.values(SshPoolErrorCode), ...Object.values(ServerErrorCode), ...Object.values(OperationErrorCode), 'UNAUTHORIZED', 'VALIDATION_FAILED', 'NOT_READY']) {
       expect(codes).toContain(code);
     }
   });
@@ -148,6 +149,7 @@ function statusFromFilter(code: string): number {
   let error: unknown = EDGE_SAMPLES[code];
   if ((Object.values(SshPoolErrorCode) as string[]).includes(code)) error = new SshPoolError(code as SshPoolErrorCode, 'x');
   if ((Object.values(ServerErrorCode) as string[]).includes(code)) error = new ServerError(code as ServerErrorCode, 'x');
+  if ((Object.values(OperationErrorCode) as string[]).includes(code)) error = new OperationError(code as OperationErrorCode, 'x');
   if (error === undefined) throw new Error(`no sample error for ${code}`);
   const body = buildErrorBody(error, 'id');
   if (body.code !== code) throw new Error(`the filter answers ${body.code} for the ${code} sample`);

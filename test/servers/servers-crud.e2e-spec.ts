@@ -46,6 +46,7 @@ describe.each(DATABASE_KINDS)('servers CRUD over HTTP (%s)', (kind) => {
       gameDirectory: '/home/cs2/serverfiles',
       gamePort: 27015,
       description: 'first',
+      controlScript: '/home/cs2/cs2server',
       hasPassword: true,
       hasPrivateKey: false,
       hasKeyPassphrase: false,

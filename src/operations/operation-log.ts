@@ -1,0 +1,108 @@
+import { Logger } from '@nestjs/common';
+import type { OperationSignals } from './operation-signals.js';
+import type { FinalState, NewEvent, OperationStore } from './operation-store.js';
+import { LineSplitter, parseProgress } from './output-lines.js';
+
+/** Output is stored in batches: at most this long after a line arrived… */
+const FLUSH_DELAY_MS = 25;
+/** …or at once when this many events wait. */
+const FLUSH_BATCH = 200;
+/** Output lines stored per operation; later lines still reach the tail. */
+export const MAX_OUTPUT_EVENTS = 20_000;
+export const TAIL_LINES = 50;
+const TAIL_MAX_CHARS = 16 * 1024;
+/** A store failure (database away) is retried after this long; the events wait in memory. */
+const RETRY_MS = 1000;
+
+type Stream = 'stdout' | 'stderr';
+
+/**
+ * The running operation's event stream as its replica writes it: output lines (stream marked),
+ * progress when it changes, and the final `done`, numbered without gaps and stored in order (one
+ * write at a time), each batch announced to every reader once it is committed.
+ */
+export class OperationLog {
+  private readonly logger = new Logger(OperationLog.name);
+  private readonly splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  private readonly tail: string[] = [];
+  private pending: NewEvent[] = [];
+  private lastSeq = 0;
+  private outputEvents = 0;
+  private progress: number | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  /** The store refused a write: the operation was ended elsewhere (its lease ran out). */
+  lost = false;
+
+  constructor(
+    private readonly operationId: string,
+    private readonly store: OperationStore,
+    private readonly signals: OperationSignals,
+  ) {}
+
+  readonly sink = (stream: Stream, chunk: Buffer): void => {
+    for (const line of this.splitters[stream].push(chunk)) this.line(stream, line);
+  };
+
+  get state(): { progress: number | null; outputTail: string } {
+    return { progress: this.progress, outputTail: this.tail.join('\n') };
+  }
+
+  /** Stores what is left and the `done` event with the final state. @returns false when the operation was ended elsewhere. */
+  async finish(final: Omit<FinalState, 'progress' | 'outputTail'>): Promise<boolean> {
+    for (const stream of ['stdout', 'stderr'] as const) for (const line of this.splitters[stream].end()) this.line(stream, line);
+    clearTimeout(this.timer);
+    await this.writing;
+    if (this.lost) return false;
+    const events = [...this.pending, { type: 'done' as const, data: { status: final.status, exitCode: final.exitCode } }];
+    // Kept until stored, so that a retry after a failed write loses nothing.
+    const stored = await this.store.finish(this.operationId, this.lastSeq, events, { ...final, ...this.state });
+    this.pending = [];
+    if (stored) await this.signals.eventsStored(this.operationId);
+    return stored;
+  }
+
+  private line(stream: Stream, line: string): void {
+    this.tail.push(line);
+    while (this.tail.length > TAIL_LINES || (this.tail.length > 1 && this.tail.join('\n').length > TAIL_MAX_CHARS)) this.tail.shift();
+    if (this.outputEvents < MAX_OUTPUT_EVENTS) {
+      this.outputEvents++;
+      this.pending.push({ type: 'output', data: { stream, line } });
+    }
+    const percent = parseProgress(line);
+    if (percent !== null && percent !== this.progress) {
+      this.progress = percent;
+      this.pending.push({ type: 'progress', data: { percent } });
+    }
+    if (this.pending.length >= FLUSH_BATCH) this.flushSoon(0);
+    else this.flushSoon(FLUSH_DELAY_MS);
+  }
+
+  private flushSoon(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.writing = this.writing.then(() => this.flush());
+    }, delayMs);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0 || this.lost) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      if (await this.store.append(this.operationId, this.lastSeq, batch, this.state)) {
+        this.lastSeq += batch.length;
+        await this.signals.eventsStored(this.operationId);
+      } else {
+        this.lost = true;
+        this.logger.warn(`Operation ${this.operationId} was ended by another replica (its lease ran out); its output is no longer stored`);
+      }
+    } catch (error) {
+      this.pending = [...batch, ...this.pending];
+      this.logger.warn(`Could not store output of operation ${this.operationId} (retrying): ${error instanceof Error ? error.message : error}`);
+      this.flushSoon(RETRY_MS);
+    }
+  }
+}

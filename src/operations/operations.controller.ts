@@ -1,0 +1,103 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Sse } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Observable } from 'rxjs';
+import { RequestValidationError } from '../common/request-validation.error.js';
+import { NoBody, UuidParam } from '../common/validation.js';
+import { ApiErrors, ApiProtected, BODY_ERRORS, ID_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
+import { ServerErrorCode } from '../servers/servers.errors.js';
+import { SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
+import { ACTIONS, type Action } from './operation.entity.js';
+import { BatchStartedDto, OperationDto, OperationPageDto, OperationStartedDto, toOperationDto, toOperationStarted } from './operation.mapper.js';
+import { BatchOperationsDto, HistoryQueryDto } from './operations.dto.js';
+import { OperationErrorCode } from './operations.errors.js';
+import { OperationsService } from './operations.service.js';
+
+/** The action in the path: one of ACTIONS, else a 400 naming it. */
+const ActionParam = (): ParameterDecorator =>
+  Param('action', {
+    transform: (value: string): Action => {
+      if (!(ACTIONS as readonly string[]).includes(value)) throw RequestValidationError.field('action', `action must be one of: ${ACTIONS.join(', ')}`);
+      return value as Action;
+    },
+  });
+
+/** SSE's resume point: the id of the last event the client has (a non-negative integer). */
+function afterSeqOf(lastEventId: string | undefined): number {
+  if (lastEventId === undefined || lastEventId === '') return 0;
+  if (!/^\d{1,9}$/.test(lastEventId.trim())) throw RequestValidationError.field('Last-Event-ID', 'Last-Event-ID must be an event id of this stream');
+  return Number(lastEventId.trim());
+}
+
+const OPERATION_ID_ERRORS = ['VALIDATION_FAILED', 'MALFORMED_URL', OperationErrorCode.NOT_FOUND] as const;
+const START_ERRORS = [...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, OperationErrorCode.IN_PROGRESS, SshPoolErrorCode.SHUTTING_DOWN];
+
+@ApiTags('operations')
+@ApiProtected()
+@Controller('api')
+export class OperationsController {
+  constructor(private readonly operations: OperationsService) {}
+
+  @Post('servers/:id/actions/:action')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ name: 'action', enum: ACTIONS, enumName: 'Action' })
+  @ApiOperation({ summary: 'Run a LinuxGSM action', description: 'Runs `<controlScript> <action>` on the server’s pooled connection and answers at once; follow it at /api/operations/{id}/events.' })
+  @ApiAcceptedResponse({ type: OperationStartedDto })
+  @ApiErrors(...START_ERRORS)
+  async start(@UuidParam('id') id: string, @ActionParam() action: Action, @NoBody() _body: void): Promise<OperationStartedDto> {
+    return toOperationStarted(await this.operations.start(id, action));
+  }
+
+  @Post('operations/batch')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Run one action on many servers', description: 'All or none: an unknown or busy server starts nothing. They run concurrently within each host’s channel limits and queue beyond them.' })
+  @ApiAcceptedResponse({ type: BatchStartedDto })
+  @ApiErrors(...BODY_ERRORS, ...TARGET_ERRORS, ServerErrorCode.NOT_FOUND, OperationErrorCode.IN_PROGRESS, SshPoolErrorCode.SHUTTING_DOWN)
+  async batch(@Body() dto: BatchOperationsDto): Promise<BatchStartedDto> {
+    return { operations: (await this.operations.startMany(dto.serverIds, dto.action)).map(toOperationStarted) };
+  }
+
+  @Get('operations/:id')
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({ summary: 'One operation' })
+  @ApiOkResponse({ type: OperationDto })
+  @ApiErrors(...OPERATION_ID_ERRORS)
+  async get(@UuidParam('id') id: string): Promise<OperationDto> {
+    return toOperationDto(await this.operations.get(id));
+  }
+
+  @Sse('operations/:id/events')
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiProduces('text/event-stream')
+  @ApiOperation({
+    summary: 'Follow an operation (Server-Sent Events)',
+    description: 'Events `output` {stream, line}, `progress` {percent} and a final `done` {status, exitCode}, numbered by `id`. First what was missed (after `Last-Event-ID`), then live; the stream ends after `done`. Leaving never stops the operation.',
+  })
+  @ApiOkResponse({ description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiErrors(...OPERATION_ID_ERRORS)
+  events(@UuidParam('id') id: string, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
+    return this.operations.events(id, afterSeqOf(lastEventId));
+  }
+
+  @Delete('operations/:id')
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({ summary: 'Cancel a running operation', description: 'Stops the remote process group (SIGTERM, then SIGKILL after OPERATION_CANCEL_GRACE_MS) and answers with the operation once it ended (`cancelled`).' })
+  @ApiOkResponse({ type: OperationDto })
+  @ApiErrors(...OPERATION_ID_ERRORS, ...BODY_ERRORS, OperationErrorCode.NOT_RUNNING)
+  async cancel(@UuidParam('id') id: string, @NoBody() _body: void): Promise<OperationDto> {
+    return toOperationDto(await this.operations.cancel(id));
+  }
+
+  @Get('servers/:id/operations')
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({ summary: 'A server’s operations, newest first' })
+  @ApiOkResponse({ type: OperationPageDto })
+  @ApiErrors(...ID_ERRORS)
+  async history(@UuidParam('id') id: string, @Query() query: HistoryQueryDto): Promise<OperationPageDto> {
+    const limit = query.limit ?? 20;
+    const offset = query.offset ?? 0;
+    const [items, total] = await this.operations.history(id, limit, offset);
+    return { items: items.map(toOperationDto), total, limit, offset };
+  }
+}

@@ -1,0 +1,42 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ACTIONS, type Action } from './operation.entity.js';
+
+export const MAX_BATCH = 100;
+
+export class ActionParamsDto {
+  @IsIn(ACTIONS)
+  @ApiProperty({ enum: ACTIONS, enumName: 'Action' })
+  action!: Action;
+}
+
+export class BatchOperationsDto {
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: MAX_BATCH, uniqueItems: true })
+  serverIds!: string[];
+
+  @IsIn(ACTIONS)
+  @ApiProperty({ enum: ACTIONS, enumName: 'Action' })
+  action!: Action;
+}
+
+export class HistoryQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  limit?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
+  offset?: number;
+}

@@ -1,0 +1,229 @@
+import { Injectable, Logger, type MessageEvent, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { randomUUID } from 'node:crypto';
+import type { Observable } from 'rxjs';
+import { LessThan } from 'typeorm';
+import { shellQuote } from '../common/shell-quote.js';
+import type { AppConfig, OperationsConfig } from '../config/configuration.js';
+import { controlScriptOf } from '../servers/server.entity.js';
+import { ServerError, ServerErrorCode } from '../servers/servers.errors.js';
+import { ServersService } from '../servers/servers.service.js';
+import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
+import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
+import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
+import { operationEvents } from './operation-events.stream.js';
+import { runOperation } from './operation-runner.js';
+import { OperationSignals } from './operation-signals.js';
+import { OperationStore } from './operation-store.js';
+import { type Action, OperationEntity } from './operation.entity.js';
+import { OperationError, OperationErrorCode } from './operations.errors.js';
+
+interface Planned {
+  operation: OperationEntity;
+  target: SshTarget;
+  command: string;
+}
+
+const isNotFound = (result: PromiseSettledResult<unknown>) =>
+  result.status === 'rejected' && result.reason instanceof ServerError && result.reason.code === ServerErrorCode.NOT_FOUND;
+
+const LEASE_INTERVAL_NAME = 'operations-lease';
+/** Events of operations that ended longer ago are deleted (the operation and its tail stay). */
+const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** How long a cancel waits for the operation to end before answering with it still running. */
+const CANCEL_WAIT_MS = 10_000;
+
+/**
+ * Server operations: LinuxGSM actions run on the server's pooled connection, streamed to the
+ * database as events, one running per server (the database enforces it across replicas). This
+ * replica holds a lease on what it runs and renews it; any replica ends the operations of one
+ * whose lease ran out as `interrupted`.
+ */
+@Injectable()
+export class OperationsService implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OperationsService.name);
+  /** This replica, as the owner of the operations it runs. */
+  readonly ownerId = randomUUID();
+  private readonly config: OperationsConfig;
+  private readonly runs = new Set<Promise<void>>();
+  private lastPrune = 0;
+  private ticking = false;
+
+  constructor(
+    private readonly store: OperationStore,
+    private readonly signals: OperationSignals,
+    private readonly servers: ServersService,
+    private readonly pool: SshPoolService,
+    private readonly scheduler: SchedulerRegistry,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.config = config.get('operations', { infer: true });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // One replica on SQLite: whatever is still running was left by a process that is gone.
+    await this.sweep(new Date(), this.store.isPostgres ? undefined : this.ownerId);
+    this.scheduler.addInterval(LEASE_INTERVAL_NAME, setInterval(() => void this.tick(), Math.floor(this.config.leaseMs / 3)));
+  }
+
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('interval', LEASE_INTERVAL_NAME)) this.scheduler.deleteInterval(LEASE_INTERVAL_NAME);
+  }
+
+  /** The pool drains (running operations get its grace period, then stop as `interrupted`); their ends are stored before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.pool.shutdown();
+    await Promise.all(this.runs);
+  }
+
+  /** @throws ServerError SERVER_NOT_FOUND (and as the server's target cannot be built), OperationError OPERATION_IN_PROGRESS, SshPoolError POOL_SHUTTING_DOWN */
+  async start(serverId: string, action: Action): Promise<OperationEntity> {
+    const [operation] = await this.startMany([serverId], action);
+    return operation;
+  }
+
+  /** All or none. @throws as `start`, for any of the servers */
+  async startMany(serverIds: string[], action: Action): Promise<OperationEntity[]> {
+    if (this.pool.isShuttingDown()) throw new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the service is shutting down');
+    const planned = await this.planAll(serverIds, action);
+    const operations = planned.map(({ operation }) => operation);
+    await this.store.createRunning(operations);
+    for (const { operation, target, command } of planned) this.launch(operation, target, command);
+    return operations;
+  }
+
+  /** @throws OperationError OPERATION_NOT_FOUND */
+  async get(id: string): Promise<OperationEntity> {
+    const operation = await this.store.get(id);
+    if (!operation) throw OperationError.notFound(id);
+    return operation;
+  }
+
+  /** Its events after `afterSeq`, then live ones until `done`. @throws OperationError OPERATION_NOT_FOUND */
+  async events(id: string, afterSeq: number): Promise<Observable<MessageEvent>> {
+    await this.get(id);
+    return operationEvents(this.store, this.signals, id, afterSeq);
+  }
+
+  /** Newest first. @throws ServerError SERVER_NOT_FOUND */
+  async history(serverId: string, limit: number, offset: number): Promise<[OperationEntity[], number]> {
+    await this.servers.get(serverId);
+    return this.store.history(serverId, limit, offset);
+  }
+
+  /**
+   * Asks the replica running it to stop the remote process group, and waits (bounded) for it to end.
+   * @returns the operation, `cancelled` unless it ended otherwise first or is still stopping
+   * @throws OperationError OPERATION_NOT_FOUND, OPERATION_NOT_RUNNING
+   */
+  async cancel(id: string): Promise<OperationEntity> {
+    const operation = await this.get(id);
+    if (operation.status !== 'running') {
+      throw new OperationError(OperationErrorCode.NOT_RUNNING, `Operation ${id} has already ended (${operation.status})`, { id, status: operation.status });
+    }
+    return this.waitForEnd(id, () => void this.signals.cancelRequested(id));
+  }
+
+  /** Renews this replica's leases, ends those that ran out elsewhere, and now and then prunes old events. Never overlaps itself. */
+  async tick(now = new Date()): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.store.renew(this.ownerId, new Date(now.getTime() + this.config.leaseMs));
+      await this.sweep(now);
+      if (now.getTime() - this.lastPrune > 3600_000) {
+        this.lastPrune = now.getTime();
+        await this.store.pruneEvents(new Date(now.getTime() - EVENT_RETENTION_MS));
+      }
+    } catch (error) {
+      this.logger.warn(`Operation lease upkeep failed: ${error instanceof Error ? error.message : error}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Every server is checked first: unknown ones are one 404 naming them all. */
+  private async planAll(serverIds: string[], action: Action): Promise<Planned[]> {
+    const settled = await Promise.allSettled(serverIds.map((id) => this.plan(id, action)));
+    const missing = serverIds.filter((_, i) => isNotFound(settled[i]));
+    if (missing.length > 1) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} servers not found`, { ids: missing });
+    return settled.map((result) => {
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
+    });
+  }
+
+  private async plan(serverId: string, action: Action): Promise<Planned> {
+    const server = await this.servers.get(serverId);
+    const target = await this.servers.targetFor(serverId);
+    const now = new Date();
+    const operation = Object.assign(new OperationEntity(), {
+      id: randomUUID(),
+      serverId,
+      action,
+      status: 'running',
+      exitCode: null,
+      errorCode: null,
+      errorMessage: null,
+      progress: null,
+      outputTail: '',
+      lastSeq: 0,
+      ownerId: this.ownerId,
+      leaseExpiresAt: new Date(now.getTime() + this.config.leaseMs),
+      startedAt: now,
+      finishedAt: null,
+    } satisfies OperationEntity);
+    return { operation, target, command: `${shellQuote(controlScriptOf(server))} ${action}` };
+  }
+
+  private launch(operation: OperationEntity, target: SshTarget, command: string): void {
+    this.logger.log(`Operation ${operation.id}: ${operation.action} on server ${operation.serverId}`);
+    const run = runOperation({ pool: this.pool, store: this.store, signals: this.signals, config: this.config }, operation, target, command);
+    this.runs.add(run);
+    void run.finally(() => this.runs.delete(run));
+  }
+
+  /** Marks running operations whose owner is gone (lease ran out, or `ownerIsNot`) `interrupted`, each with its `done` event. */
+  private async sweep(now: Date, ownerIsNot?: string): Promise<void> {
+    for (const stale of await this.store.stale(now, ownerIsNot)) {
+      const ended = await this.store.finish(
+        stale.id,
+        stale.lastSeq,
+        [{ type: 'done', data: { status: 'interrupted', exitCode: null } }],
+        {
+          status: 'interrupted',
+          exitCode: null,
+          error: { code: 'OPERATION_INTERRUPTED', message: 'the replica running it stopped before it ended' },
+          finishedAt: now,
+          progress: stale.progress,
+          outputTail: stale.outputTail,
+        },
+        // Not if its owner renewed the lease meanwhile (it is alive after all).
+        ownerIsNot ? { ownerId: stale.ownerId } : { ownerId: stale.ownerId, leaseExpiresAt: LessThan(now) },
+      );
+      if (!ended) continue;
+      this.logger.warn(`Operation ${stale.id} (${stale.action} on server ${stale.serverId}) interrupted: its replica stopped before it ended`);
+      await this.signals.eventsStored(stale.id);
+    }
+  }
+
+  private async waitForEnd(id: string, request: () => void): Promise<OperationEntity> {
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    let wake: () => void = () => undefined;
+    const off = this.signals.on('events', id, () => wake());
+    try {
+      request();
+      for (;;) {
+        const operation = await this.get(id);
+        if (operation.status !== 'running' || Date.now() >= deadline) return operation;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now())));
+        });
+      }
+    } finally {
+      off();
+    }
+  }
+}
