@@ -58,7 +58,7 @@ describe('two instances on one PostgreSQL database', () => {
     const { operationId } = await act(apiA, id, 'update');
     const [onA, onB] = await Promise.all([events(apiA, operationId), events(apiB, operationId)]);
     const busy = await apiB.request('POST', `/api/servers/${id}/actions/validate`);
-    expect(busy).toEqual({ status: 409, body: { ...errorBody(409, 'OPERATION_IN_PROGRESS'), details: { serverId: id, operationId } } });
+    expect(busy).toEqual({ status: 409, body: { ...errorBody(409, 'OPERATION_IN_PROGRESS'), details: expect.objectContaining({ serverId: id, operationId }) } });
 
     const [listA, listB] = await Promise.all([collectUntilEnd(onA), collectUntilEnd(onB)]);
     expectCompleteStream(listB, { status: 'succeeded', exitCode: 0 });
