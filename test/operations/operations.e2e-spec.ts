@@ -70,6 +70,21 @@ describe.each(DATABASE_KINDS)('operations over real sshd (%s)', (kind) => {
     expect(await getOperation(api, operationId)).toMatchObject({ status: 'failed', exitCode: 7, progress: 100, error: null });
   });
 
+  it('a long run: the tail keeps the last 50 lines; a late subscriber pages through over a thousand stored events', async () => {
+    const { fake, id } = await server('long');
+    fake.configureUpdate({ steps: 520, intervalS: 0.001 });
+    const { operationId } = await act(api, id, 'update');
+    const op = await finished(api, operationId, 30_000);
+    const list = await collectUntilEnd(await events(api, operationId));
+    expectCompleteStream(list, { status: 'succeeded', exitCode: 0 });
+    expect(list.length).toBeGreaterThan(1000);
+    const expected = fake.expectedOutput('update');
+    expect(linesByStream(list)).toEqual({ stdout: expected.stdout, stderr: expected.stderr });
+    expect(percents(list)).toEqual(expected.percents);
+    const arrival = list.filter((e) => e.event === 'output').map((e) => (e.data as { line: string }).line);
+    expect(op.outputTail.split('\n')).toEqual(arrival.slice(-50));
+  });
+
   it('a client that leaves mid-run does not stop it; Last-Event-ID resumes exactly after it; late subscribers get everything', async () => {
     const { fake, id } = await server('resume');
     fake.configureUpdate({ steps: 20, intervalS: 0.1 });

@@ -176,7 +176,9 @@ export function openSse(url: string, options: SseOptions = {}): Promise<SseConne
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.lastEventId !== undefined) headers['last-event-id'] = String(options.lastEventId);
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers });
+    // A connection of its own, closed with the response: an idle keep-alive socket would hold a closing
+    // server open for its keepAliveTimeout (5 s) after the stream ended.
+    const req = request(url, { headers, agent: false });
     req.once('response', (res) => resolve(new SseConnection(res, () => req.destroy())));
     req.once('error', reject);
     req.end();
