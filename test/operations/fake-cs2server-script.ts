@@ -2,7 +2,8 @@
 // server's paths and port and installs it; the script reads cs2server.conf beside it at every run.
 //
 // Files beside the script (all in the server's own directory, owned by the SSH test user):
-//   cs2server.conf  STEPS, INTERVAL (seconds, fractions allowed), EXIT_CODE of update/validate
+//   cs2server.conf  STEPS, INTERVAL (seconds, fractions allowed), EXIT_CODE of update/validate,
+//                   IGNORE_TERM=1: update/validate ignore SIGTERM (a process that needs SIGKILL)
 //   cs2.pid         the fake cs2's pid (also its process group: it runs under setsid)
 //   update.pid      `$$` of the running (or last) update/validate
 //   helper.pid      its long-lived `sleep 600.<port>` child, which stands for SteamCMD: only a
@@ -28,6 +29,7 @@ PORT=${gamePort}
 STEPS=5
 INTERVAL=0.1
 EXIT_CODE=0
+IGNORE_TERM=0
 [ -r "$DIR/cs2server.conf" ] && . "$DIR/cs2server.conf"
 
 cmdline() { tr '\\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
@@ -80,6 +82,8 @@ do_stop() {
 percent() { p=$(($1 * 10000 / STEPS)); printf '%d.%02d' $((p / 100)) $((p % 100)); }
 
 do_update() { # $1 = update | validate
+  # Ignored before the children start, so they inherit it: only SIGKILL ends this update.
+  [ "$IGNORE_TERM" -eq 1 ] && trap '' TERM
   echo $$ >"$DIR/update.pid"
   sleep "600.$PORT" & # the port in its argv: the test can find it even after its pid file was overwritten
   echo $! >"$DIR/helper.pid"

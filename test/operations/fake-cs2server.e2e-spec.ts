@@ -4,10 +4,9 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '../support/eventually.js';
 import { startSshd, type SshdHost } from '../support/sshd.js';
 import { readUserFile } from '../support/test-user.js';
-import { FakeCs2ServerFarm, isAlive, type FakeCs2Server } from './fake-cs2server.js';
+import { FakeCs2ServerFarm, isAlive, processesEnd, type FakeCs2Server } from './fake-cs2server.js';
 import { shQuote } from './fake-cs2server-script.js';
 
 const run = promisify(execFile);
@@ -121,17 +120,27 @@ describe('fake LinuxGSM cs2server over real ssh', () => {
     server.configureUpdate({ steps: 100, intervalS: 0.2 });
     const client = spawn('ssh', sshArgs(sshd, `${shQuote(server.controlScript)} update`), { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => client.once('exit', (code) => resolve(code)));
-    await eventually('the update to record its pids', () => {
-      const pids = server.updatePids();
-      return pids !== undefined && isAlive(pids.shell) && isAlive(pids.helper);
-    });
-    const { shell, helper } = server.updatePids()!;
+    const { shell, helper } = await server.updateRunning();
     expect(cmdline(shell)).toEqual(['/bin/sh', server.controlScript, 'update']);
     expect(cmdline(helper)).toEqual(['sleep', '600.27118']);
     expect(pgid(helper)).toBe(pgid(shell));
 
     process.kill(-pgid(shell), 'SIGTERM');
-    await eventually('the update and its helper to end', () => !isAlive(shell) && !isAlive(helper), 5000);
+    await processesEnd([shell, helper], 5000);
+    expect(await exited).not.toBe(0);
+  });
+
+  it('told to ignore SIGTERM, an update and its helper outlive a group SIGTERM and end with SIGKILL', async () => {
+    const server = farm.add('stubborn', 27121);
+    server.configureUpdate({ steps: 100, intervalS: 0.1, ignoreTerm: true });
+    const client = spawn('ssh', sshArgs(sshd, `${shQuote(server.controlScript)} update`), { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => client.once('exit', (code) => resolve(code)));
+    const { shell, helper } = await server.updateRunning();
+    process.kill(-pgid(shell), 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // two progress lines' time: a live shell would be gone by now
+    expect([isAlive(shell), isAlive(helper)]).toEqual([true, true]);
+    process.kill(-pgid(shell), 'SIGKILL');
+    await processesEnd([shell, helper], 5000);
     expect(await exited).not.toBe(0);
   });
 
@@ -148,13 +157,12 @@ describe('fake LinuxGSM cs2server over real ssh', () => {
     const game = server.gamePid()!;
     const client = spawn('ssh', sshArgs(sshd, `${shQuote(server.controlScript)} update`), { stdio: 'ignore' });
     const exited = new Promise((resolve) => client.once('exit', resolve));
-    await eventually('the update to record its pids', () => server.updatePids() !== undefined && isAlive(server.updatePids()!.helper));
-    const { shell, helper } = server.updatePids()!;
+    const { shell, helper } = await server.updateRunning();
     writeFileSync(join(server.dir, 'update.pid'), '999999\n');
     writeFileSync(join(server.dir, 'helper.pid'), '999999\n');
 
     other.cleanup();
-    await eventually('every process to end', () => ![game, shell, helper].some(isAlive), 3000);
+    await processesEnd([game, shell, helper]);
     expect(existsSync(other.root)).toBe(false);
     await exited;
   });

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../support/eventually.js';
 import { controlScript } from './fake-cs2server-script.js';
 
 export const CS2_BINARY = 'game/bin/linuxsteamrt64/cs2';
@@ -17,6 +18,8 @@ export interface UpdateConfig {
   intervalS: number;
   /** What update/validate exits with (default 0). */
   exitCode: number;
+  /** update/validate (and their children) ignore SIGTERM (default false). */
+  ignoreTerm: boolean;
 }
 
 export type Stream = 'stdout' | 'stderr';
@@ -35,6 +38,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Resolves once none of `pids` runs; a kill is delivered at once, but the kernel may take a moment to end them. */
+export function processesEnd(pids: number[], timeoutMs = 3000): Promise<void> {
+  return eventually(() => `processes still alive after ${timeoutMs} ms: ${pids.filter(isAlive).map((pid) => `${pid} (${cmdline(pid).replace(/\0/g, ' ')})`).join(', ')}`, () => !pids.some(isAlive), timeoutMs);
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
 function readPid(file: string): number | undefined {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
@@ -48,7 +64,7 @@ export class FakeCs2Server {
   readonly controlScript: string;
   readonly gameDirectory: string;
   readonly binary: string;
-  private update: UpdateConfig = { steps: 5, intervalS: 0.1, exitCode: 0 };
+  private update: UpdateConfig = { steps: 5, intervalS: 0.1, exitCode: 0, ignoreTerm: false };
 
   constructor(
     readonly dir: string,
@@ -62,8 +78,9 @@ export class FakeCs2Server {
   /** Writes cs2server.conf: the next update/validate runs with these settings. */
   configureUpdate(config: Partial<UpdateConfig>): void {
     this.update = { ...this.update, ...config };
-    const { steps, intervalS, exitCode } = this.update;
-    writeFileSync(join(this.dir, 'cs2server.conf'), `STEPS=${steps}\nINTERVAL=${intervalS}\nEXIT_CODE=${exitCode}\n`, { mode: 0o644 });
+    const { steps, intervalS, exitCode, ignoreTerm } = this.update;
+    const conf = `STEPS=${steps}\nINTERVAL=${intervalS}\nEXIT_CODE=${exitCode}\nIGNORE_TERM=${ignoreTerm ? 1 : 0}\n`;
+    writeFileSync(join(this.dir, 'cs2server.conf'), conf, { mode: 0o644 });
   }
 
   /** The fake cs2's pid while `start` recorded one and it runs, else undefined. */
@@ -77,6 +94,21 @@ export class FakeCs2Server {
     const shell = readPid(join(this.dir, 'update.pid'));
     const helper = readPid(join(this.dir, 'helper.pid'));
     return shell !== undefined && helper !== undefined ? { shell, helper } : undefined;
+  }
+
+  /**
+   * Resolves once an update/validate runs on the host: its shell alive and its helper exec'd (until then
+   * the forked helper still carries the shell's argv).
+   */
+  async updateRunning(timeoutMs = 10_000): Promise<{ shell: number; helper: number }> {
+    let running: { shell: number; helper: number } | undefined;
+    await eventually(`an update to run in ${this.dir}`, () => {
+      const pids = this.updatePids();
+      if (pids === undefined || !isAlive(pids.shell) || !cmdline(pids.helper).startsWith(`sleep\u0000600.${this.gamePort}\u0000`)) return false;
+      running = pids;
+      return true;
+    }, timeoutMs);
+    return running!;
   }
 
   /** What update/validate prints with the current configuration, per stream, in order. */

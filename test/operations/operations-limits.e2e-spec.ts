@@ -2,10 +2,9 @@
 // shutdown gives running operations the drain bound, then kills them and stores them `interrupted`.
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { eventually } from '../support/eventually.js';
 import { collectUntilEnd } from '../support/sse.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { FakeCs2ServerFarm, isAlive, type FakeCs2Server } from './fake-cs2server.js';
+import { FakeCs2ServerFarm, processesEnd, type FakeCs2Server, type UpdateConfig } from './fake-cs2server.js';
 import { act, addServer, events, expectCompleteStream, finished, opsClient, type OpsClient } from './ops-fixtures.js';
 
 describe('operation limits (sqlite)', () => {
@@ -25,16 +24,13 @@ describe('operation limits (sqlite)', () => {
   }
 
   /** A server whose update runs for a minute, and the update started on the host. */
-  async function longUpdate(api: OpsClient, name: string): Promise<{ fake: FakeCs2Server; operationId: string; shell: number; helper: number }> {
+  async function longUpdate(api: OpsClient, name: string, extra: Partial<UpdateConfig> = {}): Promise<{ fake: FakeCs2Server; operationId: string; shell: number; helper: number }> {
     const fake = farm.add(name, port++);
-    fake.configureUpdate({ steps: 600, intervalS: 0.1 });
+    fake.configureUpdate({ steps: 600, intervalS: 0.1, ...extra });
     const { operationId } = await act(api, await addServer(api, sshd, user, fake), 'update');
-    await eventually('the update to run on the host', () => fake.updatePids() !== undefined && isAlive(fake.updatePids()!.helper));
-    return { fake, operationId, ...fake.updatePids()! };
+    return { fake, operationId, ...(await fake.updateRunning()) };
   }
 
-  const gone = (shell: number, helper: number) =>
-    eventually(() => `update shell alive: ${isAlive(shell)}, its sleep alive: ${isAlive(helper)}`, () => !isAlive(shell) && !isAlive(helper), 3000);
 
   beforeAll(async () => {
     user = loadTestUser();
@@ -54,8 +50,19 @@ describe('operation limits (sqlite)', () => {
     const stream = await events(api, operationId);
     const op = await finished(api, operationId, 10_000);
     expect(op).toMatchObject({ status: 'failed', exitCode: null, error: { code: 'EXEC_TIMEOUT', message: expect.any(String) } });
-    await gone(shell, helper);
+    await processesEnd([shell, helper]);
     expectCompleteStream(await collectUntilEnd(stream), { status: 'failed', exitCode: null });
+  });
+
+  it('cancel of an update that ignores SIGTERM: SIGKILL after OPERATION_CANCEL_GRACE_MS, then cancelled', async () => {
+    const { api } = await app({ OPERATION_CANCEL_GRACE_MS: '800' });
+    const { fake, operationId, shell, helper } = await longUpdate(api, 'stubborn', { ignoreTerm: true });
+    expect(fake.updatePids()).toEqual({ shell, helper });
+    const asked = performance.now();
+    const res = await api.request('DELETE', `/api/operations/${operationId}`);
+    expect(res).toMatchObject({ status: 200, body: { id: operationId, status: 'cancelled' } });
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(800); // it waited out the grace: TERM alone did nothing
+    await processesEnd([shell, helper]);
   });
 
   it('shutdown: a running operation gets the drain bound, then is killed on the host and stored interrupted', async () => {
@@ -66,7 +73,7 @@ describe('operation limits (sqlite)', () => {
     const t0 = performance.now();
     await t.close();
     console.log('close', performance.now() - t0);
-    await gone(shell, helper);
+    await processesEnd([shell, helper]);
     console.log('gone', performance.now() - t0);
     const [row] = (await db.rows('operations')).filter((r) => r.id === operationId);
     expect(row).toMatchObject({ status: 'interrupted' });

@@ -5,11 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
 import { createTestDatabase, DATABASE_KINDS, scratchDir, type TestDatabase } from '../support/databases.js';
-import { eventually } from '../support/eventually.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { collectUntilEnd } from '../support/sse.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { FakeCs2ServerFarm, isAlive, type FakeCs2Server } from './fake-cs2server.js';
+import { FakeCs2ServerFarm, processesEnd, type FakeCs2Server } from './fake-cs2server.js';
 import { act, addServer, events, expectCompleteStream, finished, getOperation, opsClient, plain, type OpsClient } from './ops-fixtures.js';
 
 /** Replicas share the key that seals stored secrets, as they must in production. */
@@ -71,13 +70,12 @@ describe('two instances on one PostgreSQL database', () => {
   it('a cancel sent to B stops the operation running on A, on the host', async () => {
     const { fake, id } = await server(apiA, 'cancel-b', { steps: 600, intervalS: 0.1 });
     const { operationId } = await act(apiA, id, 'update');
-    await eventually('the update to run on the host', () => fake.updatePids() !== undefined && isAlive(fake.updatePids()!.helper));
-    const { shell, helper } = fake.updatePids()!;
+    const { shell, helper } = await fake.updateRunning();
     const stream = await events(apiA, operationId);
 
     const cancelled = await apiB.request<{ status: string; exitCode: number | null }>('DELETE', `/api/operations/${operationId}`);
     expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
-    await eventually(() => `update shell alive: ${isAlive(shell)}, its sleep alive: ${isAlive(helper)}`, () => !isAlive(shell) && !isAlive(helper), 3000);
+    await processesEnd([shell, helper]);
     expectCompleteStream(await collectUntilEnd(stream), { status: 'cancelled', exitCode: cancelled.body.exitCode });
     expect(await getOperation(apiA, operationId)).toMatchObject({ status: 'cancelled' });
   });
@@ -107,7 +105,7 @@ describe.each(DATABASE_KINDS)('a service killed mid-operation (%s)', (kind) => {
     const first = await startService();
     const { fake, id } = await server(first, `killed-${kind}`, { steps: 600, intervalS: 0.1 });
     const { operationId } = await act(first, id, 'update');
-    await eventually('the update to run on the host', () => fake.updatePids() !== undefined && isAlive(fake.updatePids()!.helper));
+    await fake.updateRunning();
     process.kill(first.pid, 'SIGKILL');
     await first.stop();
 

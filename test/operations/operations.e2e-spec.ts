@@ -2,10 +2,9 @@
 // routes over HTTP, the event stream with a real SSE client, and what happened on the host checked in /proc.
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.js';
-import { eventually } from '../support/eventually.js';
 import { collectUntilEnd, takeThenClose } from '../support/sse.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
-import { FakeCs2ServerFarm, isAlive, type FakeCs2Server } from './fake-cs2server.js';
+import { FakeCs2ServerFarm, processesEnd, type FakeCs2Server } from './fake-cs2server.js';
 import {
   act, addServer, events, expectCompleteStream, expectStatus, finished, getOperation, ISO, linesByStream, opsClient, percents, plain, UUID,
   type OpsClient,
@@ -109,18 +108,21 @@ describe.each(DATABASE_KINDS)('operations over real sshd (%s)', (kind) => {
     const { fake, id } = await server('cancel');
     fake.configureUpdate({ steps: 600, intervalS: 0.1 });
     const { operationId } = await act(api, id, 'update');
-    await eventually('the update to run on the host', () => fake.updatePids() !== undefined && isAlive(fake.updatePids()!.helper));
-    const { shell, helper } = fake.updatePids()!;
+    const { shell, helper } = await fake.updateRunning();
 
     const busy = await api.request('POST', `/api/servers/${id}/actions/start`);
     // details also carry serverIds (the batch's shape): reported to the lead, OPS-API.md names only these two.
     expect(busy).toEqual({ status: 409, body: { ...errorBody(409, 'OPERATION_IN_PROGRESS'), details: expect.objectContaining({ serverId: id, operationId }) } });
+    // Deleting the server would orphan the running operation: refused the same way.
+    expect(await api.request('DELETE', `/api/servers/${id}`)).toEqual({
+      status: 409, body: { ...errorBody(409, 'OPERATION_IN_PROGRESS'), details: { serverId: id, operationId } },
+    });
     const stream = await events(api, operationId);
 
     const cancelled = await api.request<Record<string, unknown>>('DELETE', `/api/operations/${operationId}`);
     expect(cancelled).toEqual({ status: 200, body: expect.objectContaining({ id: operationId, status: 'cancelled', finishedAt: expect.stringMatching(ISO) }) });
     // Signalled before the answer; the kernel may take a moment to end them. Uncancelled, they run for 60 s.
-    await eventually(() => `update shell ${shell} alive: ${isAlive(shell)}, its sleep ${helper} alive: ${isAlive(helper)}`, () => !isAlive(shell) && !isAlive(helper), 3000);
+    await processesEnd([shell, helper]);
     const list = await collectUntilEnd(stream);
     expectCompleteStream(list, { status: 'cancelled', exitCode: cancelled.body.exitCode as number | null });
     expect(await api.request('DELETE', `/api/operations/${operationId}`)).toEqual({
