@@ -3,7 +3,8 @@
 //
 // Files beside the script (all in the server's own directory, owned by the SSH test user):
 //   cs2server.conf  STEPS, INTERVAL (seconds, fractions allowed), EXIT_CODE of update/validate,
-//                   IGNORE_TERM=1: update/validate ignore SIGTERM (a process that needs SIGKILL)
+//                   IGNORE_TERM=1: update/validate ignore SIGTERM (a process that needs SIGKILL),
+//                   REDRAW=1: each progress line is printed twice, first ended by a lone CR (a redraw)
 //   cs2.pid         the fake cs2's pid (also its process group: it runs under setsid)
 //   update.pid      `$$` of the running (or last) update/validate
 //   helper.pid      its long-lived `sleep 600.<port>` child, which stands for SteamCMD: only a
@@ -30,6 +31,7 @@ STEPS=5
 INTERVAL=0.1
 EXIT_CODE=0
 IGNORE_TERM=0
+REDRAW=0
 [ -r "$DIR/cs2server.conf" ] && . "$DIR/cs2server.conf"
 
 cmdline() { tr '\\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
@@ -93,7 +95,9 @@ do_update() { # $1 = update | validate
   i=1
   while [ "$i" -le "$STEPS" ]; do
     sleep "$INTERVAL"
-    echo " Update state ($state, progress: $(percent "$i") ($((i * 1000)) / $((STEPS * 1000)))"
+    line=" Update state ($state, progress: $(percent "$i") ($((i * 1000)) / $((STEPS * 1000)))"
+    [ "$REDRAW" -eq 1 ] && printf '%s\r' "$line"
+    echo "$line"
     i=$((i + 1))
   done
   kill "$(cat "$DIR/helper.pid")" 2>/dev/null

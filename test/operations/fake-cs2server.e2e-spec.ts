@@ -105,6 +105,16 @@ describe('fake LinuxGSM cs2server over real ssh', () => {
     expect([isAlive(pids.shell), isAlive(pids.helper)]).toEqual([false, false]);
   });
 
+  it('told to redraw, an update prints each progress line twice, the first copy ended by a lone CR', async () => {
+    const server = farm.add('redraw', 27122);
+    server.configureUpdate({ steps: 2, intervalS: 0.05, redraw: true });
+    const result = await ssh(sshd, server, 'update');
+    const p1 = ' Update state (0x61) downloading, progress: 50.00 (1000 / 2000)';
+    const p2 = ' Update state (0x61) downloading, progress: 100.00 (2000 / 2000)';
+    expect(result.stdout).toBe(`[ .... ] update: cs2server via SteamCMD\n${p1}\r${p1}\n${p2}\r${p2}\nSuccess! App '730' fully installed.\n`);
+    expect(server.expectedOutput('update').stdout.slice(1, 5)).toEqual([p1, p1, p2, p2]);
+  });
+
   it('an update told to fail exits with that code after its progress, the error on stderr', async () => {
     const server = farm.add('fail', 27117);
     server.configureUpdate({ steps: 3, intervalS: 0.05, exitCode: 7 });

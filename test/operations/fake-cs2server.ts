@@ -20,6 +20,8 @@ export interface UpdateConfig {
   exitCode: number;
   /** update/validate (and their children) ignore SIGTERM (default false). */
   ignoreTerm: boolean;
+  /** Each progress line comes twice, the first copy ended by a lone `\r` (default false). */
+  redraw: boolean;
 }
 
 export type Stream = 'stdout' | 'stderr';
@@ -64,7 +66,7 @@ export class FakeCs2Server {
   readonly controlScript: string;
   readonly gameDirectory: string;
   readonly binary: string;
-  private update: UpdateConfig = { steps: 5, intervalS: 0.1, exitCode: 0, ignoreTerm: false };
+  private update: UpdateConfig = { steps: 5, intervalS: 0.1, exitCode: 0, ignoreTerm: false, redraw: false };
 
   constructor(
     readonly dir: string,
@@ -78,8 +80,9 @@ export class FakeCs2Server {
   /** Writes cs2server.conf: the next update/validate runs with these settings. */
   configureUpdate(config: Partial<UpdateConfig>): void {
     this.update = { ...this.update, ...config };
-    const { steps, intervalS, exitCode, ignoreTerm } = this.update;
-    const conf = `STEPS=${steps}\nINTERVAL=${intervalS}\nEXIT_CODE=${exitCode}\nIGNORE_TERM=${ignoreTerm ? 1 : 0}\n`;
+    const { steps, intervalS, exitCode, ignoreTerm, redraw } = this.update;
+    const flags = `IGNORE_TERM=${ignoreTerm ? 1 : 0}\nREDRAW=${redraw ? 1 : 0}\n`;
+    const conf = `STEPS=${steps}\nINTERVAL=${intervalS}\nEXIT_CODE=${exitCode}\n${flags}`;
     writeFileSync(join(this.dir, 'cs2server.conf'), conf, { mode: 0o644 });
   }
 
@@ -120,7 +123,7 @@ export class FakeCs2Server {
     const printed = (h: number) => `${Math.floor(h / 100)}.${String(h % 100).padStart(2, '0')}`;
     const progress = hundredths.map((h, i) => ` Update state (${state}, progress: ${printed(h)} (${(i + 1) * 1000} / ${steps * 1000})`);
     const percents = hundredths.map((h) => h / 100);
-    const stdout = [`[ .... ] ${action}: cs2server via SteamCMD`, ...progress];
+    const stdout = [`[ .... ] ${action}: cs2server via SteamCMD`, ...progress.flatMap((line) => (this.update.redraw ? [line, line] : [line]))];
     const stderr = ["WARNING: setlocale('en_US.UTF-8') failed, using locale: 'C'"];
     if (exitCode === 0) stdout.push("Success! App '730' fully installed.");
     else stderr.push("Error! App '730' state is 0x602 after update job.");

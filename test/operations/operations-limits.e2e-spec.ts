@@ -66,19 +66,18 @@ describe('operation limits (sqlite)', () => {
   });
 
   it('shutdown: a running operation gets the drain bound, then is killed on the host and stored interrupted', async () => {
-    const { t, api, db } = await app({ SHUTDOWN_GRACE_MS: '300', OPERATION_CANCEL_GRACE_MS: '500' });
+    const { t, api, db } = await app({ SHUTDOWN_GRACE_MS: '300' });
     const { operationId, shell, helper } = await longUpdate(api, 'shutdown');
     const stream = await events(api, operationId);
     apps.splice(apps.indexOf(t), 1);
-    const t0 = performance.now();
+    const closing = performance.now();
     await t.close();
-    console.log('close', performance.now() - t0);
+    // Loose: the drain bound plus a SIGTERM; an update left to run (or to the 5 s SIGKILL grace) takes longer.
+    expect(performance.now() - closing).toBeLessThan(4000);
     await processesEnd([shell, helper]);
-    console.log('gone', performance.now() - t0);
     const [row] = (await db.rows('operations')).filter((r) => r.id === operationId);
     expect(row).toMatchObject({ status: 'interrupted' });
     const list = await collectUntilEnd(stream);
-    console.log('stream', performance.now() - t0);
     expect(list.at(-1)).toMatchObject({ event: 'done', data: { status: 'interrupted', exitCode: null } });
 
     // The next start on that database serves it as stored.

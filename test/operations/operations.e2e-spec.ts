@@ -69,6 +69,17 @@ describe.each(DATABASE_KINDS)('operations over real sshd (%s)', (kind) => {
     expect(await getOperation(api, operationId)).toMatchObject({ status: 'failed', exitCode: 7, progress: 100, error: null });
   });
 
+  it('a progress bar redrawn with a lone CR: each copy is an output line, a progress event only when the value changes', async () => {
+    const { fake, id } = await server('redraw');
+    fake.configureUpdate({ steps: 4, intervalS: 0.05, redraw: true });
+    const { operationId } = await act(api, id, 'update');
+    const list = await collectUntilEnd(await events(api, operationId));
+    expectCompleteStream(list, { status: 'succeeded', exitCode: 0 });
+    const expected = fake.expectedOutput('update');
+    expect(linesByStream(list)).toEqual({ stdout: expected.stdout, stderr: expected.stderr });
+    expect(percents(list)).toEqual([25, 50, 75, 100]);
+  });
+
   it('a long run: the tail keeps the last 50 lines; a late subscriber pages through over a thousand stored events', async () => {
     const { fake, id } = await server('long');
     fake.configureUpdate({ steps: 520, intervalS: 0.001 });
