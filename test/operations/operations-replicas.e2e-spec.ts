@@ -2,9 +2,8 @@
 // one-running-operation rule, stream and cancel each other's operations; a service killed mid-operation
 // leaves it `interrupted` once another start notices its lease expired (PostgreSQL and SQLite).
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { createTestApp, errorBody, type TestApp } from '../support/app.js';
-import { createTestDatabase, DATABASE_KINDS, scratchDir, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/databases.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { collectUntilEnd } from '../support/sse.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
@@ -97,7 +96,7 @@ describe.each(DATABASE_KINDS)('a service killed mid-operation (%s)', (kind) => {
 
   beforeAll(async () => {
     // SQLite: a file both service processes open in turn (each ServiceProcess otherwise has its own).
-    db = kind === 'postgres' ? await createTestDatabase('postgres') : { ...(await createTestDatabase('sqlite')), url: `sqlite:${join(scratchDir('sqlite'), 'shared.sqlite')}` };
+    db = await createTestDatabase(kind);
   });
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
