@@ -15,7 +15,12 @@ const toMessage = (event: StoredEvent): MessageEvent => ({ id: String(event.seq)
  * announces it (any replica), reading the database one query at a time so that the order holds.
  * Completes after `done`. Unsubscribing (the client left) touches nothing but this reader.
  */
-export function operationEvents(store: OperationStore, signals: OperationSignals, operationId: string, afterSeq: number): Observable<MessageEvent> {
+export function operationEvents(
+  store: Pick<OperationStore, 'events' | 'get'>,
+  signals: Pick<OperationSignals, 'on'>,
+  operationId: string,
+  afterSeq: number,
+): Observable<MessageEvent> {
   return new Observable<MessageEvent>((subscriber) => {
     let last = afterSeq;
     let reading = false;
