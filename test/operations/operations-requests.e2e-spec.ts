@@ -86,9 +86,8 @@ describe.each(DATABASE_KINDS)('operations API requests (%s)', (kind) => {
     const other = crypto.randomUUID();
     const unknown = await api.request('POST', '/api/operations/batch', { serverIds: [UNKNOWN_ID, idle.id, other], action: 'start' });
     expect(unknown).toEqual({ status: 404, body: { ...errorBody(404, 'SERVER_NOT_FOUND'), details: { ids: [UNKNOWN_ID, other] } } });
-    // One unknown id: details is GET /api/servers/:id's { id }, not OPS-API.md's { ids } (reported to the lead).
     const one = await api.request('POST', '/api/operations/batch', { serverIds: [idle.id, UNKNOWN_ID], action: 'start' });
-    expect(one).toEqual({ status: 404, body: { ...errorBody(404, 'SERVER_NOT_FOUND'), details: { id: UNKNOWN_ID } } });
+    expect(one).toEqual({ status: 404, body: { ...errorBody(404, 'SERVER_NOT_FOUND'), details: { ids: [UNKNOWN_ID] } } });
     expect(await expectStatus(api, 200, 'GET', `/api/servers/${idle.id}/operations`)).toEqual({ items: [], total: 0, limit: 20, offset: 0 });
     await api.request('DELETE', `/api/operations/${running.operationId}`);
   });
