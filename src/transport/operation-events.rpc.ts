@@ -1,0 +1,44 @@
+import { createParamDecorator, type ExecutionContext, type MessageEvent } from '@nestjs/common';
+import type { TcpContext } from '@nestjs/microservices';
+import type { Socket } from 'node:net';
+import { filter, map, Observable, takeUntil } from 'rxjs';
+import type { OperationEventType } from '../operations/operation.entity.js';
+
+/** One message of an `operations.events` reply: an SSE event of the same stream, id as a number. */
+export interface OperationEventMessage {
+  id: number;
+  event: OperationEventType;
+  data: unknown;
+}
+
+/** Emits once the connection is gone (at once if it already is). */
+function closed(socket: Socket): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    if (socket.destroyed) return subscriber.next();
+    const gone = () => subscriber.next();
+    socket.once('close', gone);
+    return () => void socket.off('close', gone);
+  });
+}
+
+/**
+ * The caller's connection ending, as an Observable. A parameter decorator rather than `@Ctx()`: the
+ * global pipe inspects every parameter's shape, and a context holds the whole socket.
+ */
+export const RpcDisconnect = createParamDecorator((_data: unknown, context: ExecutionContext): Observable<void> =>
+  closed(context.switchToRpc().getContext<TcpContext>().getSocketRef().netSocket),
+);
+
+/**
+ * The SSE stream as TCP messages. Keep-alive comments are left out: they are for HTTP proxies. Nest's
+ * TCP server keeps a reply stream subscribed until it completes, whether or not its caller is still
+ * connected; so the stream ends when the connection does, and its reader (listener, timers,
+ * database polls) stops with it. The operation itself never depends on its readers.
+ */
+export function toRpcEvents(events: Observable<MessageEvent>, disconnected: Observable<void>): Observable<OperationEventMessage> {
+  return events.pipe(
+    filter((message) => message.type !== undefined && message.id !== undefined),
+    map((message) => ({ id: Number(message.id), event: message.type as OperationEventType, data: message.data })),
+    takeUntil(disconnected),
+  );
+}
