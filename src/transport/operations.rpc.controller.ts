@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import { type BatchStartedDto, type OperationDto, type OperationPageDto, type OperationStartedDto, toOperationDto, toOperationStarted } from '../operations/operation.mapper.js';
 import { BatchOperationsDto } from '../operations/operations.dto.js';
 import { OperationsService } from '../operations/operations.service.js';
-import { type OperationEventMessage, RpcDisconnect, toRpcEvents } from './operation-events.rpc.js';
+import { type OperationEventMessage, CallerConnection, type RpcConnection, toRpcEvents } from './operation-events.rpc.js';
 import { RpcBody } from './rpc-payload.js';
 import { RpcPattern } from './rpc-patterns.js';
 import { OperationEventsPayload, OperationHistoryPayload, OperationIdPayload, StartOperationPayload } from './rpc.dto.js';
@@ -41,9 +41,12 @@ export class OperationsRpcController {
     return { items: items.map(toOperationDto), total, limit, offset };
   }
 
-  /** One message per event after `lastEventId`, then live ones; completes after `done`, or when the caller disconnects. */
+  /**
+   * One message per event after `lastEventId`, then live ones; completes after `done`, or when the
+   * caller disconnects. Reads wait while the connection has not drained what it was sent.
+   */
   @MessagePattern(RpcPattern.OPERATIONS_EVENTS)
-  async events(@RpcBody() { id, lastEventId = 0 }: OperationEventsPayload, @RpcDisconnect() disconnected: Observable<void>): Promise<Observable<OperationEventMessage>> {
-    return toRpcEvents(await this.operations.events(id, lastEventId), disconnected);
+  async events(@RpcBody() { id, lastEventId = 0 }: OperationEventsPayload, @CallerConnection() caller: RpcConnection): Promise<Observable<OperationEventMessage>> {
+    return toRpcEvents(await this.operations.events(id, lastEventId, caller.drained), caller);
   }
 }

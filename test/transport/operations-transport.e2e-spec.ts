@@ -9,7 +9,7 @@ import { eventually } from '../support/eventually.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import type { SshdHost, TestUser } from '../support/sshd.js';
 import { FakeControlScripts } from './fake-control-scripts.js';
-import { frame, rawPeer, type RpcCaller, startTransportFixture, type TransportFixture } from './rpc-peers.js';
+import { frame, rawPeer, type RpcCaller, serviceSockets, startTransportFixture, type TransportFixture } from './rpc-peers.js';
 
 type Message = { id: number; event: string; data: unknown };
 interface Started {
@@ -235,5 +235,25 @@ describe('operations over the internal TCP transport (ClientProxy, real sshd, fa
     } finally {
       strict.close();
     }
+  });
+
+  it('sends a caller that reads nothing one page of a long backlog, not all of it, and the rest once it reads', async () => {
+    const [lines, width] = [10_000, 2000];
+    const { operationId } = await start(await server(scripts.chatty(lines, width)));
+    expect(await ended(operationId)).toBe('succeeded');
+    const others = new Set(serviceSockets(t.app));
+    const peer = await rawPeer(fixture.port);
+    peer.socket.pause();
+    peer.socket.write(frame({ id: randomUUID(), pattern: { cmd: 'operations.events' }, data: { token: TEST_TOKEN, id: operationId } }));
+    await eventually('the service to accept the connection', () => serviceSockets(t.app).some((s) => !others.has(s)));
+    const [socket] = serviceSockets(t.app).filter((s) => !others.has(s));
+    await eventually('the first replies to be written', () => socket.writableLength > 0);
+    // A page (500 events) of about 1 MB may wait in memory; the whole backlog is 20 MB.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(socket.writableLength).toBeLessThan(4 * 1024 * 1024);
+    peer.socket.resume();
+    await eventually(() => `the whole backlog (${peer.received().length} characters so far)`, () => peer.received().includes('"event":"done"'), 30_000);
+    expect(peer.received().match(/"event":"output"/g)).toHaveLength(lines + 1);
+    peer.socket.destroy();
   });
 });
