@@ -47,10 +47,13 @@ async function drained(socket: Socket): Promise<void> {
  * The caller's connection. A parameter decorator rather than `@Ctx()`: the global pipe inspects
  * every parameter's shape, and a context holds the whole socket.
  */
-export const CallerConnection = createParamDecorator((_data: unknown, context: ExecutionContext): RpcConnection => {
-  const socket = context.switchToRpc().getContext<TcpContext>().getSocketRef().netSocket;
+export const CallerConnection = createParamDecorator((_data: unknown, context: ExecutionContext): RpcConnection =>
+  connectionOf(context.switchToRpc().getContext<TcpContext>().getSocketRef().netSocket),
+);
+
+export function connectionOf(socket: Socket): RpcConnection {
   return { closed: closed(socket), drained: () => drained(socket) };
-});
+}
 
 /**
  * The SSE stream as TCP messages. Keep-alive comments are left out: they are for HTTP proxies. Nest's
