@@ -9,7 +9,7 @@ import { eventually } from '../support/eventually.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import type { SshdHost, TestUser } from '../support/sshd.js';
 import { FakeControlScripts } from './fake-control-scripts.js';
-import { frame, rawPeer, type RpcCaller, serviceSockets, startTransportFixture, type TransportFixture } from './rpc-peers.js';
+import { frame, rawPeer, type RpcCaller, rpcError, serviceSockets, startTransportFixture, type TransportFixture } from './rpc-peers.js';
 
 type Message = { id: number; event: string; data: unknown };
 interface Started {
@@ -18,13 +18,6 @@ interface Started {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const rpcError = (statusCode: number, code: string, extra: Record<string, unknown> = {}) => ({
-  statusCode,
-  code,
-  message: expect.any(String),
-  correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-  ...extra,
-});
 const line = (text: string, stream = 'stdout') => ({ stream, line: text });
 
 /** The REST SSE body as the same messages: `id`, `event` and the JSON `data` of each event. */

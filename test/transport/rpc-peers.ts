@@ -23,6 +23,15 @@ export async function rpcCaller(port: number): Promise<RpcCaller> {
   };
 }
 
+/** The RPC error payload: the REST error body, correlation id included. */
+export const rpcError = (statusCode: number, code: string, extra: Record<string, unknown> = {}) => ({
+  statusCode,
+  code,
+  message: expect.any(String),
+  correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+  ...extra,
+});
+
 /** The service's ends of the transport's open connections (Nest keeps them in a protected field: no public way to reach them). */
 export function serviceSockets(app: INestApplication): Socket[] {
   const [transport] = app.getMicroservices() as unknown as { serverInstance: { openSockets: Set<Socket> } }[];
