@@ -20,7 +20,13 @@ const alwaysReady: ReadyToRead = () => Promise.resolve();
  * Completes after `done`. Unsubscribing (the client left) touches nothing but this reader.
  * `ready` paces the reads, so that a slow reader of a long backlog holds one page in memory, not all of it.
  */
-export function operationEvents(store: OperationStore, signals: OperationSignals, operationId: string, afterSeq: number, ready = alwaysReady): Observable<MessageEvent> {
+export function operationEvents(
+  store: Pick<OperationStore, 'events' | 'get'>,
+  signals: Pick<OperationSignals, 'on'>,
+  operationId: string,
+  afterSeq: number,
+  ready = alwaysReady,
+): Observable<MessageEvent> {
   return new Observable<MessageEvent>((subscriber) => {
     let last = afterSeq;
     let reading = false;

@@ -36,8 +36,10 @@ export class OperationLog {
 
   constructor(
     private readonly operationId: string,
-    private readonly store: OperationStore,
-    private readonly signals: OperationSignals,
+    private readonly store: Pick<OperationStore, 'append' | 'finish'>,
+    private readonly signals: Pick<OperationSignals, 'eventsStored'>,
+    /** Called once when a write finds the operation ended elsewhere: the command should stop. */
+    private readonly onLost: () => void = () => undefined,
   ) {}
 
   readonly sink = (stream: Stream, chunk: Buffer): void => {
@@ -97,7 +99,8 @@ export class OperationLog {
         await this.signals.eventsStored(this.operationId);
       } else {
         this.lost = true;
-        this.logger.warn(`Operation ${this.operationId} was ended by another replica (its lease ran out); its output is no longer stored`);
+        this.logger.warn(`Operation ${this.operationId} was ended by another replica (its lease ran out); stopping it here`);
+        this.onLost();
       }
     } catch (error) {
       this.pending = [...batch, ...this.pending];

@@ -7,7 +7,7 @@ import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { OperationLog } from './operation-log.js';
 import type { OperationSignals } from './operation-signals.js';
 import type { FinalState, OperationStore } from './operation-store.js';
-import type { OperationEntity } from './operation.entity.js';
+import type { OperationEntity, OperationStatus } from './operation.entity.js';
 
 /** Why an operation's command was stopped on purpose: a user's cancel. */
 export class CancelRequest extends Error {
@@ -15,6 +15,12 @@ export class CancelRequest extends Error {
     super('cancelled on request');
   }
 }
+
+/**
+ * Another replica declared the operation interrupted (this one could not renew its lease, e.g. the
+ * database was away): the command stops, so that no second operation of the server overlaps it.
+ */
+class LeaseLost extends Error {}
 
 export interface RunnerDeps {
   pool: SshPoolService;
@@ -30,11 +36,12 @@ const FINISH_RETRY_MS = 2000;
 /**
  * Runs one operation's command to its end and stores how it ended. A cancel (from any replica) stops
  * the remote process group; the pool shutting down leaves it `interrupted`. Never throws.
+ * @returns how it ended
  */
-export async function runOperation(deps: RunnerDeps, operation: OperationEntity, target: SshTarget, command: string): Promise<void> {
+export async function runOperation(deps: RunnerDeps, operation: OperationEntity, target: SshTarget, command: string): Promise<OperationStatus> {
   const logger = new Logger('OperationRunner');
-  const log = new OperationLog(operation.id, deps.store, deps.signals);
   const controller = new AbortController();
+  const log = new OperationLog(operation.id, deps.store, deps.signals, () => controller.abort(new LeaseLost('lease lost')));
   const stopListening = deps.signals.on('cancel', operation.id, () => controller.abort(new CancelRequest()));
   let final: Omit<FinalState, 'progress' | 'outputTail'>;
   try {
@@ -44,12 +51,13 @@ export async function runOperation(deps: RunnerDeps, operation: OperationEntity,
     final = { status: exit.exitCode === 0 ? 'succeeded' : 'failed', exitCode: exit.exitCode, error, finishedAt: new Date() };
   } catch (error) {
     final = { ...endedBy(error), exitCode: null, finishedAt: new Date() };
-    if (!(error instanceof DomainError || error instanceof CancelRequest)) logger.error(`Operation ${operation.id} failed`, error instanceof Error ? error.stack : String(error));
+    if (!(error instanceof DomainError || error instanceof CancelRequest || error instanceof LeaseLost)) logger.error(`Operation ${operation.id} failed`, error instanceof Error ? error.stack : String(error));
   } finally {
     stopListening();
   }
   logger.log(`Operation ${operation.id} (${operation.action} on server ${operation.serverId}) ${final.status}${final.exitCode !== null ? `, exit ${final.exitCode}` : ''}`);
   await storeFinal(log, final, logger, operation.id);
+  return final.status;
 }
 
 function endedBy(error: unknown): Pick<FinalState, 'status' | 'error'> {

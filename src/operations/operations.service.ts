@@ -7,10 +7,12 @@ import { LessThan } from 'typeorm';
 import { shellQuote } from '../common/shell-quote.js';
 import type { AppConfig, OperationsConfig } from '../config/configuration.js';
 import { controlScriptOf } from '../servers/server.entity.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ServerError, ServerErrorCode } from '../servers/servers.errors.js';
 import { ServersService } from '../servers/servers.service.js';
 import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
+import { StatusService } from '../status/status.service.js';
 import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
 import { operationEvents, type ReadyToRead } from './operation-events.stream.js';
 import { runOperation } from './operation-runner.js';
@@ -56,6 +58,8 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     private readonly servers: ServersService,
     private readonly pool: SshPoolService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly status: StatusService,
+    private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.config = config.get('operations', { infer: true });
@@ -79,18 +83,15 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   /** @throws ServerError SERVER_NOT_FOUND (and as the server's target cannot be built), OperationError OPERATION_IN_PROGRESS, SshPoolError POOL_SHUTTING_DOWN */
   async start(serverId: string, action: Action): Promise<OperationEntity> {
-    const [operation] = await this.startMany([serverId], action);
+    this.assertAccepting();
+    const [operation] = await this.launchAll([await this.plan(serverId, action)]);
     return operation;
   }
 
-  /** All or none. @throws as `start`, for any of the servers */
+  /** All or none; unknown servers are one SERVER_NOT_FOUND naming them all (`details.ids`). @throws as `start`, for any of the servers */
   async startMany(serverIds: string[], action: Action): Promise<OperationEntity[]> {
-    if (this.pool.isShuttingDown()) throw new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the service is shutting down');
-    const planned = await this.planAll(serverIds, action);
-    const operations = planned.map(({ operation }) => operation);
-    await this.store.createRunning(operations);
-    for (const { operation, target, command } of planned) this.launch(operation, target, command);
-    return operations;
+    this.assertAccepting();
+    return this.launchAll(await this.planAll(serverIds, action));
   }
 
   /** @throws OperationError OPERATION_NOT_FOUND */
@@ -143,15 +144,26 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** Every server is checked first: unknown ones are one 404 naming them all. */
+  /** Every server is checked before anything starts: unknown ones are one 404 naming them all. */
   private async planAll(serverIds: string[], action: Action): Promise<Planned[]> {
     const settled = await Promise.allSettled(serverIds.map((id) => this.plan(id, action)));
     const missing = serverIds.filter((_, i) => isNotFound(settled[i]));
-    if (missing.length > 1) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} servers not found`, { ids: missing });
+    if (missing.length > 0) throw new ServerError(ServerErrorCode.NOT_FOUND, `${missing.length} of the servers not found: ${missing.join(', ')}`, { ids: missing });
     return settled.map((result) => {
       if (result.status === 'rejected') throw result.reason;
       return result.value;
     });
+  }
+
+  private async launchAll(planned: Planned[]): Promise<OperationEntity[]> {
+    const operations = planned.map(({ operation }) => operation);
+    await this.store.createRunning(operations);
+    for (const { operation, target, command } of planned) this.launch(operation, target, command);
+    return operations;
+  }
+
+  private assertAccepting(): void {
+    if (this.pool.isShuttingDown()) throw new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the service is shutting down');
   }
 
   private async plan(serverId: string, action: Action): Promise<Planned> {
@@ -179,9 +191,14 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   private launch(operation: OperationEntity, target: SshTarget, command: string): void {
     this.logger.log(`Operation ${operation.id}: ${operation.action} on server ${operation.serverId}`);
-    const run = runOperation({ pool: this.pool, store: this.store, signals: this.signals, config: this.config }, operation, target, command);
+    this.metrics.operationStarted();
+    const run = runOperation({ pool: this.pool, store: this.store, signals: this.signals, config: this.config }, operation, target, command).then((status) => {
+      this.runs.delete(run);
+      // The game server may have started or stopped: the next status read probes afresh.
+      this.status.forgetCached();
+      this.metrics.operationEnded(operation.action, status, (Date.now() - operation.startedAt.getTime()) / 1000);
+    });
     this.runs.add(run);
-    void run.finally(() => this.runs.delete(run));
   }
 
   /** Marks running operations whose owner is gone (lease ran out, or `ownerIsNot`) `interrupted`, each with its `done` event. */

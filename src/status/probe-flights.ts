@@ -25,6 +25,11 @@ export class ProbeFlights<T> {
     return fresh.result;
   }
 
+  /** Forgets every result: the next caller probes afresh (a probe in flight still answers its callers). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   private forgetExpired(): void {
     const now = this.now();
     for (const [key, entry] of this.entries) {

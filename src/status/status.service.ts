@@ -50,6 +50,11 @@ export class StatusService {
     return entries.map((entry) => toServerStatus(entry.server, outcomes.get(entry.server.id) ?? targetFailure(entry)));
   }
 
+  /** Drops cached probe results: a server was just started or stopped, the next read must see it. */
+  forgetCached(): void {
+    this.flights.clear();
+  }
+
   /** One server; its host's probe still answers (and is cached) for the host's other servers. @throws ServerError SERVER_NOT_FOUND */
   async getOne(serverId: string): Promise<ServerStatusDto> {
     await this.servers.get(serverId);

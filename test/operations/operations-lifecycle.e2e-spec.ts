@@ -1,0 +1,126 @@
+// Operations and the pool's own lifecycle: recycling and idle cleanup never cut a running operation,
+// and a service that is stopped (SIGTERM) gives it the drain bound, stops it on the host and
+// stores it `interrupted` before it exits.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, scratchDir, type TestDatabase } from '../support/databases.js';
+import { eventually } from '../support/eventually.js';
+import { ServiceProcess } from '../support/service-process.js';
+import { sshServerBody } from '../support/ssh-servers.js';
+import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+
+interface Operation {
+  status: string;
+  exitCode: number | null;
+  outputTail: string;
+  error: { code: string } | null;
+}
+
+/** Polls an async condition every 50 ms. */
+async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A control script whose `update` prints, records its pid, runs `seconds`, prints again. */
+function controlScript(seconds: number): { path: string; pidFile: string } {
+  const dir = scratchDir('ops-lifecycle');
+  chmodSync(dir, 0o777);
+  const pidFile = join(dir, 'update.pid');
+  const path = join(dir, 'cs2server');
+  writeFileSync(path, `#!/bin/sh\necho "begin $1"\necho $$ > ${pidFile}\nsleep ${seconds}\necho "end $1"\n`);
+  chmodSync(path, 0o755);
+  return { path, pidFile };
+}
+
+describe('operations and the pool lifecycle', () => {
+  let user: TestUser;
+  let sshd: SshdHost;
+
+  beforeAll(async () => {
+    user = loadTestUser();
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  describe('recycling and idle cleanup', () => {
+    let db: TestDatabase;
+    let t: TestApp;
+    beforeAll(async () => {
+      db = await createTestDatabase('sqlite');
+      t = await createTestApp({ DATABASE_URL: db.url, POOL_MAX_LIFETIME_S: '1', POOL_IDLE_TIMEOUT_S: '1' });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await db?.drop();
+    });
+
+    it('never cut a running operation: its connection retires after it', async () => {
+      const script = controlScript(3);
+      const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
+      const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
+      await eventually('the update to start on the host', () => existsSync(script.pidFile), 5000);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      // Past both the lifetime and the idle timeout: the tick retires the connection, the operation keeps it.
+      await t.app.get(SshPoolService).cleanup();
+      // Nor does deleting its server: the operation would lose its record while it runs.
+      const refused = await t.api.delete(`/api/servers/${id}`).expect(409);
+      expect(refused.body).toMatchObject({ code: 'OPERATION_IN_PROGRESS', details: { serverId: id, operationId } });
+      const connections = (await t.api.get('/api/server-status/pool/connections').expect(200)).body.connections;
+      expect(connections).toEqual([expect.objectContaining({ retiring: true, channelsInUse: 1 })]);
+      let operation: Operation | undefined;
+      await until('the update to end', async () => {
+        operation = (await t.api.get(`/api/operations/${operationId}`)).body as Operation;
+        return operation.status !== 'running';
+      }, 10_000);
+      expect(operation).toMatchObject({ status: 'succeeded', exitCode: 0, outputTail: 'begin update\nend update' });
+      await eventually('the retired connection to close once the operation ended', () => t.app.get(SshPoolService).getConnections().length === 0, 5000);
+      expect(sshd.disconnects()).toBeGreaterThanOrEqual(1);
+      await t.api.delete(`/api/servers/${id}`).expect(204);
+      await t.api.get(`/api/operations/${operationId}`).expect(404);
+    });
+  });
+
+  it('SIGTERM: the operation gets the drain bound, is stopped on the host and stored interrupted; the service exits 0', async () => {
+    const db = await createTestDatabase('postgres');
+    const script = controlScript(60);
+    const service = await ServiceProcess.start({ DATABASE_URL: db.url, SHUTDOWN_GRACE_MS: '1500' });
+    try {
+      const server = await service.api<{ id: string }>('POST', '/api/servers', sshServerBody(sshd, user, { controlScript: script.path }));
+      const { operationId } = await service.api<{ operationId: string }>('POST', `/api/servers/${server.id}/actions/update`);
+      await eventually('the update to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
+      const remotePid = Number(readFileSync(script.pidFile, 'utf8'));
+      expect(isAlive(remotePid)).toBe(true);
+      const stoppedAt = Date.now();
+      expect(await service.stop()).toBe(0);
+      const took = Date.now() - stoppedAt;
+      expect(took).toBeGreaterThanOrEqual(1400);
+      expect(took).toBeLessThan(10_000);
+      await eventually('the remote update to be stopped', () => !isAlive(remotePid), 5000);
+      const [row] = (await db.rows('operations')).filter((r) => r.id === operationId);
+      expect(row).toMatchObject({ status: 'interrupted', error_code: 'POOL_SHUTTING_DOWN', exit_code: null });
+      const events = (await db.rows('operation_events')).filter((e) => e.operation_id === operationId).sort((a, b) => Number(a.seq) - Number(b.seq));
+      expect(events.map((e) => [Number(e.seq), e.type])).toEqual([[1, 'output'], [2, 'done']]);
+      expect(JSON.parse(String(events[1].data))).toEqual({ status: 'interrupted', exitCode: null });
+    } finally {
+      await service.stop();
+      await db.drop();
+    }
+  });
+});
