@@ -10,16 +10,22 @@ export const KEEPALIVE_MS = 15_000;
 
 const toMessage = (event: StoredEvent): MessageEvent => ({ id: String(event.seq), type: event.type, data: event.data as object });
 
+/** Resolves when the subscriber can take more (its connection drained what it was given); awaited before each read. */
+export type ReadyToRead = () => Promise<void>;
+const alwaysReady: ReadyToRead = () => Promise.resolve();
+
 /**
  * An operation's events after `afterSeq`: first what is stored, then each batch as its writer
  * announces it (any replica), reading the database one query at a time so that the order holds.
  * Completes after `done`. Unsubscribing (the client left) touches nothing but this reader.
+ * `ready` paces the reads, so that a slow reader of a long backlog holds one page in memory, not all of it.
  */
 export function operationEvents(
   store: Pick<OperationStore, 'events' | 'get'>,
   signals: Pick<OperationSignals, 'on'>,
   operationId: string,
   afterSeq: number,
+  ready = alwaysReady,
 ): Observable<MessageEvent> {
   return new Observable<MessageEvent>((subscriber) => {
     let last = afterSeq;
@@ -32,6 +38,8 @@ export function operationEvents(
     };
     const readAll = async (): Promise<void> => {
       for (;;) {
+        await ready();
+        if (subscriber.closed) return;
         const events = await store.events(operationId, last);
         for (const event of events) {
           last = event.seq;

@@ -12,9 +12,9 @@ export class BatchStartedDto {
   @ApiProperty({ type: [OperationStartedDto], description: 'One per server, in the order of `serverIds`' }) operations!: OperationStartedDto[];
 }
 
-export class OperationErrorDto {
-  @ApiProperty({ example: 'SSH_UNREACHABLE' }) code!: string;
-  @ApiProperty() message!: string;
+export interface OperationErrorDto {
+  code: string;
+  message: string;
 }
 
 export class OperationDto {
@@ -27,7 +27,14 @@ export class OperationDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
   @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 100, description: 'Last SteamCMD progress percentage seen' }) progress!: number | null;
   @ApiProperty({ description: 'The last output lines (stdout and stderr as they arrived)' }) outputTail!: string;
-  @ApiProperty({ type: OperationErrorDto, nullable: true, description: 'Why it ended without an exit code (connection failed, timeout, interrupted…)' })
+  // Inline, not a $ref: OpenAPI 3.0 cannot make a referenced schema nullable (`nullable` beside `allOf` still refuses null).
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    properties: { code: { type: 'string', example: 'SSH_UNREACHABLE' }, message: { type: 'string' } },
+    required: ['code', 'message'],
+    description: 'Why it ended without an exit code (connection failed, timeout, interrupted…)',
+  })
   error!: OperationErrorDto | null;
 }
 

@@ -68,7 +68,8 @@ export class OperationsController {
 
   @Sse('operations/:id/events')
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  // Lower case, as @Headers() names it: one optional parameter instead of a required one plus a duplicate.
+  @ApiHeader({ name: 'last-event-id', required: false, description: 'Last-Event-ID: resume after this event id' })
   @ApiProduces('text/event-stream')
   @ApiOperation({
     summary: 'Follow an operation (Server-Sent Events)',

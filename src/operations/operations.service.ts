@@ -14,7 +14,7 @@ import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
 import { StatusService } from '../status/status.service.js';
 import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
-import { operationEvents } from './operation-events.stream.js';
+import { operationEvents, type ReadyToRead } from './operation-events.stream.js';
 import { runOperation } from './operation-runner.js';
 import { OperationSignals } from './operation-signals.js';
 import { OperationStore } from './operation-store.js';
@@ -101,10 +101,10 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     return operation;
   }
 
-  /** Its events after `afterSeq`, then live ones until `done`. @throws OperationError OPERATION_NOT_FOUND */
-  async events(id: string, afterSeq: number): Promise<Observable<MessageEvent>> {
+  /** Its events after `afterSeq`, then live ones until `done`, each read once `ready` allows. @throws OperationError OPERATION_NOT_FOUND */
+  async events(id: string, afterSeq: number, ready?: ReadyToRead): Promise<Observable<MessageEvent>> {
     await this.get(id);
-    return operationEvents(this.store, this.signals, id, afterSeq);
+    return operationEvents(this.store, this.signals, id, afterSeq, ready);
   }
 
   /** Newest first. @throws ServerError SERVER_NOT_FOUND */

@@ -52,7 +52,7 @@ export class ServersController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'Delete a server', description: 'Its pooled connection closes once no other server shares it.' })
   @ApiNoContentResponse()
-  @ApiErrors(...ID_ERRORS)
+  @ApiErrors(...ID_ERRORS, ServerErrorCode.OPERATION_IN_PROGRESS)
   async remove(@UuidParam('id') id: string): Promise<void> {
     await this.servers.remove(id);
   }

@@ -15,4 +15,11 @@ export const RpcPattern = {
   STATUS_ALL: { cmd: 'status.all' },
   STATUS_CONNECTION: { cmd: 'status.connection' },
   STATUS_RECONNECT: { cmd: 'status.reconnect' },
+  OPERATIONS_START: { cmd: 'operations.start' },
+  OPERATIONS_GET: { cmd: 'operations.get' },
+  OPERATIONS_CANCEL: { cmd: 'operations.cancel' },
+  OPERATIONS_LIST: { cmd: 'operations.list' },
+  OPERATIONS_BATCH: { cmd: 'operations.batch' },
+  /** Not one reply but one message per event, completing after `done`. */
+  OPERATIONS_EVENTS: { cmd: 'operations.events' },
 } as const;

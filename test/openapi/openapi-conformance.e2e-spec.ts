@@ -7,7 +7,9 @@ import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/databases.js';
 import { sshServerBody } from '../support/ssh-servers.js';
+import { eventually } from '../support/eventually.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
+import { FakeControlScripts } from '../transport/fake-control-scripts.js';
 import { departures, documentedCodes, mediaTypes, type OpenAPIObject, operationOf, operations, responseSchema } from './openapi-support.js';
 
 describe('the API answers as its OpenAPI document says', () => {
@@ -33,6 +35,16 @@ describe('the API answers as its OpenAPI document says', () => {
   };
   const createServer = async (overrides: Record<string, unknown> = {}): Promise<string> =>
     answered('POST /api/servers', await t.api.post('/api/servers').send(sshServerBody(sshd, user, overrides)).expect(201)).body.id;
+  const scripts = new FakeControlScripts();
+  const GET_OPERATION = 'GET /api/operations/{id}';
+  /** Polls the operation (each answer checked) until it ended; returns its status. */
+  const ended = async (operationId: string): Promise<string> => {
+    for (let deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      const { status } = answered(GET_OPERATION, await t.api.get(`/api/operations/${operationId}`).expect(200)).body as { status: string };
+      if (status !== 'running') return status;
+    }
+    throw new Error(`operation ${operationId} still running after 30 s`);
+  };
 
   beforeAll(async () => {
     user = loadTestUser();
@@ -93,6 +105,52 @@ describe('the API answers as its OpenAPI document says', () => {
     answered('POST /api/server-status/{serverId}/reconnect', await t.api.post(`/api/server-status/${closed}/reconnect`).expect(502));
     const slow = await createServer();
     answered('POST /api/servers/{id}/exec', await t.api.post(`/api/servers/${slow}/exec`).send({ command: 'sleep 5', timeoutMs: 300 }).expect(504));
+  });
+
+  it('operations: actions, events, history, batch and cancel', async () => {
+    const [quick, other] = [await createServer({ controlScript: scripts.quick() }), await createServer({ controlScript: scripts.quick() })];
+    const ACTION = 'POST /api/servers/{id}/actions/{action}';
+    const started = answered(ACTION, await t.api.post(`/api/servers/${quick}/actions/update`).expect(202)).body.operationId as string;
+    expect(await ended(started)).toBe('succeeded');
+    const events = await t.api.get(`/api/operations/${started}/events`).expect(200);
+    answered('GET /api/operations/{id}/events', events);
+    expect(mediaTypes(doc, 'GET /api/operations/{id}/events', 200)).toEqual([events.headers['content-type']]);
+    expect(events.text).toMatch(/^event: done\nid: \d+\ndata: {"status":"succeeded","exitCode":0}$/m);
+    answered('GET /api/servers/{id}/operations', await t.api.get(`/api/servers/${quick}/operations?limit=5`).expect(200));
+    const batch = answered('POST /api/operations/batch', await t.api.post('/api/operations/batch').send({ serverIds: [quick, other], action: 'validate' }).expect(202));
+    for (const { operationId } of batch.body.operations as { operationId: string }[]) expect(await ended(operationId)).toBe('succeeded');
+
+    const gate = scripts.gated();
+    const busy = await createServer({ controlScript: gate.path });
+    const running = answered(ACTION, await t.api.post(`/api/servers/${busy}/actions/start`).expect(202)).body.operationId as string;
+    answered(GET_OPERATION, await t.api.get(`/api/operations/${running}`).expect(200));
+    answered(ACTION, await t.api.post(`/api/servers/${busy}/actions/stop`).expect(409));
+    answered('POST /api/operations/batch', await t.api.post('/api/operations/batch').send({ serverIds: [quick, busy], action: 'stop' }).expect(409));
+    answered('DELETE /api/servers/{id}', await t.api.delete(`/api/servers/${busy}`).expect(409));
+    await eventually('the control script to run', () => gate.running());
+    const cancelled = answered('DELETE /api/operations/{id}', await t.api.delete(`/api/operations/${running}`).expect(200));
+    expect(cancelled.body).toMatchObject({ id: running, status: 'cancelled' });
+    answered('DELETE /api/operations/{id}', await t.api.delete(`/api/operations/${running}`).expect(409));
+  });
+
+  it('operations: request errors', async () => {
+    const id = await createServer({ controlScript: scripts.quick() });
+    const unknown = randomUUID();
+    answered('POST /api/servers/{id}/actions/{action}', await t.api.post(`/api/servers/${id}/actions/explode`).expect(400));
+    answered('POST /api/servers/{id}/actions/{action}', await t.api.post(`/api/servers/${id}/actions/update`).send({ now: true }).expect(400));
+    answered('POST /api/servers/{id}/actions/{action}', await t.api.post(`/api/servers/${unknown}/actions/update`).expect(404));
+    answered('POST /api/servers/{id}/actions/{action}', await t.http.post(`/api/servers/${id}/actions/update`).expect(401));
+    for (const route of ['GET /api/operations/{id}', 'GET /api/operations/{id}/events', 'DELETE /api/operations/{id}']) {
+      const method = route.startsWith('GET') ? 'get' : 'delete';
+      const path = route.split(' ')[1];
+      answered(route, await t.api[method](path.replace('{id}', unknown)).expect(404));
+      answered(route, await t.api[method](path.replace('{id}', 'not-a-uuid')).expect(400));
+    }
+    answered('GET /api/operations/{id}/events', await t.api.get(`/api/operations/${unknown}/events`).set('Last-Event-ID', 'x').expect(400));
+    answered('GET /api/servers/{id}/operations', await t.api.get(`/api/servers/${unknown}/operations`).expect(404));
+    answered('GET /api/servers/{id}/operations', await t.api.get(`/api/servers/${id}/operations?limit=0&offset=-1`).expect(400));
+    answered('POST /api/operations/batch', await t.api.post('/api/operations/batch').send({ serverIds: [unknown, randomUUID()], action: 'update' }).expect(404));
+    answered('POST /api/operations/batch', await t.api.post('/api/operations/batch').send({ serverIds: [], action: 'update' }).expect(400));
   });
 
   it('health and metrics, then readiness while shutting down', async () => {

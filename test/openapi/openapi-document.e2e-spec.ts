@@ -14,6 +14,7 @@ import { createTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { createTestDatabase, scratchDir } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/sshd.js';
+import type { ParameterObject } from '@nestjs/swagger';
 import { documentedCodes, mappedRoutes, type OpenAPIObject, operations, resolve, type SchemaObject } from './openapi-support.js';
 
 /** The validator's verdict on a document: `{ valid: true }`, or `valid: false` with its errors. */
@@ -81,6 +82,15 @@ describe('the OpenAPI document (/api/docs-json)', () => {
     const mapped = mappedRoutes(t.app);
     expect(mapped.length).toBeGreaterThanOrEqual(18);
     expect(operations(doc).map((o) => o.route).sort()).toEqual(mapped);
+  });
+
+  it('names each parameter of a route once (headers case-insensitively, as HTTP compares them) and requires no header', () => {
+    for (const { route, operation } of operations(doc)) {
+      const parameters = (operation.parameters ?? []) as ParameterObject[];
+      const keys = parameters.map((p) => `${p.in} ${p.in === 'header' ? p.name.toLowerCase() : p.name}`);
+      const requiredHeaders = parameters.filter((p) => p.in === 'header' && p.required).map((p) => p.name);
+      expect({ route, duplicates: keys.filter((key, i) => keys.indexOf(key) !== i), requiredHeaders }).toEqual({ route, duplicates: [], requiredHeaders: [] });
+    }
   });
 
   it('declares the bearer scheme on every /api route and none on /health and /metrics', () => {

@@ -2,16 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { TestApp } from '../support/app.js';
 import { remoteScratchPath } from '../support/ssh-servers.js';
 import type { SshdHost, TestUser } from '../support/sshd.js';
-import { type RpcCaller, startTransportFixture, type TransportFixture } from './rpc-peers.js';
-
-/** The RPC error payload: the REST error body, correlation id included. */
-const rpcError = (statusCode: number, code: string, extra: Record<string, unknown> = {}) => ({
-  statusCode,
-  code,
-  message: expect.any(String),
-  correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-  ...extra,
-});
+import { type RpcCaller, rpcError, startTransportFixture, type TransportFixture } from './rpc-peers.js';
 
 describe('internal TCP transport (ClientProxy against the running app and real sshd)', () => {
   let fixture: TransportFixture;

@@ -2,7 +2,7 @@
 import { ClientProxyFactory, type ClientProxy, Transport } from '@nestjs/microservices';
 import { connect, type Socket } from 'node:net';
 import { firstValueFrom } from 'rxjs';
-import type { LoggerService } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { createTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { sshServerBody } from '../support/ssh-servers.js';
@@ -21,6 +21,21 @@ export async function rpcCaller(port: number): Promise<RpcCaller> {
     client,
     call: <T>(cmd: string, payload: Record<string, unknown> = {}) => firstValueFrom(client.send<T>({ cmd }, { token: TEST_TOKEN, ...payload })),
   };
+}
+
+/** The RPC error payload: the REST error body, correlation id included. */
+export const rpcError = (statusCode: number, code: string, extra: Record<string, unknown> = {}) => ({
+  statusCode,
+  code,
+  message: expect.any(String),
+  correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+  ...extra,
+});
+
+/** The service's ends of the transport's open connections (Nest keeps them in a protected field: no public way to reach them). */
+export function serviceSockets(app: INestApplication): Socket[] {
+  const [transport] = app.getMicroservices() as unknown as { serverInstance: { openSockets: Set<Socket> } }[];
+  return [...transport.serverInstance.openSockets];
 }
 
 /** What the transport's JsonSocket expects: `<length>#<json>`. */
