@@ -14,7 +14,7 @@ import pg from 'pg';
 import { ServiceProcess } from '../test/support/service-process.js';
 import { loadTestUser, startSshd, type SshdHost } from '../test/support/sshd.js';
 import { runDir } from '../test/support/test-user.js';
-import { subscribe, wallClockMs, type SseEvent } from './sse-client.js';
+import { collectUntilEnd, openSse, type SseEvent } from '../test/support/sse.js';
 import { addServer, f1, f2, percentile } from './suite/common.js';
 import { median } from './stats.js';
 
@@ -27,6 +27,14 @@ const INTERVAL_S = 0.01;
 /** Before its first line the relay scripts wait this long, so that both subscribers are live. */
 const WAIT_S = 1;
 const MAX_SESSIONS = 10;
+/** Bound on one stream's run (the longest prints 600 lines in about 7 s). */
+const STREAM_TIMEOUT_MS = 120_000;
+
+/**
+ * Wall-clock time, sub-millisecond: performance.timeOrigin (CLOCK_REALTIME at start) plus the monotonic
+ * clock the SSE client stamps events with (Date.now() has 1 ms steps). The report prints its drift.
+ */
+const wallClockMs = (monotonic = performance.now()): number => performance.timeOrigin + monotonic;
 
 /**
  * A fake LinuxGSM `cs2server`: `update` prints `lines` SteamCMD lines INTERVAL_S apart, each ending
@@ -64,7 +72,7 @@ function printedAt(line: string): number | null {
 function delays(events: SseEvent[]): number[] {
   return events.flatMap((e) => {
     const printed = e.event === 'output' ? printedAt((e.data as { line: string }).line) : null;
-    return printed === null ? [] : [e.receivedAt - printed];
+    return printed === null ? [] : [wallClockMs(e.receivedAt) - printed];
   });
 }
 
@@ -85,7 +93,7 @@ async function storedDelays(db: pg.Client, operationIds: string[]): Promise<numb
 
 /** The stream's ids are 1, 2, 3… without a gap, it ends with `done` succeeded, and it holds `lines` stamped lines. */
 function check(events: SseEvent[], lines: number, where: string): void {
-  const gap = events.findIndex((e, i) => e.id !== String(i + 1));
+  const gap = events.findIndex((e, i) => e.id !== i + 1);
   const last = events.at(-1);
   const status = (last?.data as { status?: string } | undefined)?.status;
   if (gap >= 0 || last?.event !== 'done' || status !== 'succeeded' || delays(events).length !== lines) {
@@ -105,7 +113,12 @@ function lineRate(events: SseEvent[]): number {
   return ((stamps.length - 1) * 1e9) / Number(BigInt(stamps.at(-1)!) - BigInt(stamps[0]));
 }
 
-const eventsUrl = (service: ServiceProcess, id: string) => `${service.base}/api/operations/${id}/events`;
+/** Every event of an operation's stream on `service`, from the start to `done`. */
+async function follow(service: ServiceProcess, id: string): Promise<SseEvent[]> {
+  const conn = await openSse(`${service.base}/api/operations/${id}/events`, { token: service.token });
+  if (conn.status !== 200) throw new Error(`GET …/events: ${conn.status} ${JSON.stringify(await conn.body())}`);
+  return collectUntilEnd(conn, STREAM_TIMEOUT_MS);
+}
 
 async function startUpdate(service: ServiceProcess, serverId: string): Promise<string> {
   const res = await service.request<{ operationId: string }>('POST', `/api/servers/${serverId}/actions/update`);
@@ -118,16 +131,14 @@ async function firstEvent(service: ServiceProcess, serverId: string): Promise<{ 
   const sent = wallClockMs();
   const id = await startUpdate(service, serverId);
   const accepted = wallClockMs();
-  const stream = subscribe(eventsUrl(service, id), service.headers());
-  const first = await stream.first;
-  check(await stream.ended, 30, 'first-event run');
-  return { accepted: accepted - sent, first: first.receivedAt - sent };
+  const events = await follow(service, id);
+  check(events, 30, 'first-event run');
+  return { accepted: accepted - sent, first: wallClockMs(events[0].receivedAt) - sent };
 }
 
 /** Operations started on A, each followed from A and from B; delays of every stamped line. */
 async function relayed(a: ServiceProcess, b: ServiceProcess, db: pg.Client, ids: string[], lines: number): Promise<Delays> {
-  const streams = ids.map((id) => [subscribe(eventsUrl(a, id), a.headers()), subscribe(eventsUrl(b, id), b.headers())]);
-  const ended = await Promise.all(streams.map((pair) => Promise.all(pair.map((s) => s.ended))));
+  const ended = await Promise.all(ids.map((id) => Promise.all([follow(a, id), follow(b, id)])));
   ended.forEach(([onA, viaB], i) => {
     check(onA, lines, `operation ${ids[i]} on A`);
     check(viaB, lines, `operation ${ids[i]} via B`);
