@@ -149,42 +149,56 @@ async function relayed(a: ServiceProcess, b: ServiceProcess, db: pg.Client, ids:
 
 const stats = (values: number[]) => `${f1(median(values))} ms | ${f1(percentile(values, 90))} ms`;
 
-async function main(): Promise<void> {
+interface Bench {
+  a: ServiceProcess;
+  b: ServiceProcess;
+  db: pg.Client;
+  sshd: SshdHost;
+  /** Where the fake control scripts live (readable by the test user). */
+  dir: string;
+}
+
+async function measure({ a, b, db, sshd, dir }: Bench): Promise<string> {
   const user = loadTestUser();
+  const server = (script: string) => addServer(a, sshd, user, undefined, { controlScript: script });
+  const quick = await server(fakeControlScript(dir, 'first', 30, 0));
+  const steady = await server(fakeControlScript(dir, 'steady', LINES, WAIT_S));
+  const loadScript = fakeControlScript(dir, 'load', LOAD_LINES, WAIT_S);
+  const fleet = await Promise.all(Array.from({ length: LOAD_OPERATIONS }, () => server(loadScript)));
+  const load = [loadavg()[0]];
+  await firstEvent(a, quick); // the first handshake outside the timings
+  const runs: { accepted: number; first: number }[] = [];
+  for (let i = 0; i < FIRST_RUNS; i++) runs.push(await firstEvent(a, quick));
+  const single = await relayed(a, b, db, [await startUpdate(a, steady)], LINES);
+  const sessions = sshd.sessionsStarted();
+  const cpu = [cpuSeconds(a.pid), cpuSeconds(b.pid)];
+  const batchSent = wallClockMs();
+  const { operations } = await a.api<{ operations: { operationId: string }[] }>('POST', '/api/operations/batch', { serverIds: fleet, action: 'update' });
+  const many = await relayed(a, b, db, operations.map((o) => o.operationId), LOAD_LINES);
+  const batchMs = wallClockMs() - batchSent;
+  const cpuUsed = [cpuSeconds(a.pid) - cpu[0], cpuSeconds(b.pid) - cpu[1]];
+  load.push(loadavg()[0]);
+  return report(runs, single, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load, cpuUsed });
+}
+
+async function main(): Promise<void> {
   const database = process.env.TEST_POSTGRES_URL;
   if (!database) throw new Error('TEST_POSTGRES_URL unset: run through npm run bench:operations (scripts/test.sh --run)');
   const dir = join(runDir(), `ops-bench-${randomBytes(4).toString('hex')}`);
   mkdirSync(dir, { mode: 0o755 });
   chmodSync(dir, 0o755);
-  const sshd: SshdHost = await startSshd({ address: '127.0.0.61', maxSessions: MAX_SESSIONS });
+  const sshd = await startSshd({ address: '127.0.0.61', maxSessions: MAX_SESSIONS });
   // One CREDENTIALS_KEY for both: they share the servers table.
   const env = { DATABASE_URL: database, CREDENTIALS_KEY: randomBytes(32).toString('base64') };
-  const a = await ServiceProcess.start(env);
-  const b = await ServiceProcess.start(env);
+  const services: ServiceProcess[] = [];
   const db = new pg.Client({ connectionString: database });
-  await db.connect();
-  const load = [loadavg()[0]];
   try {
-    const quick = await addServer(a, sshd, user, undefined, { controlScript: fakeControlScript(dir, 'first', 30, 0) });
-    const steady = await addServer(a, sshd, user, undefined, { controlScript: fakeControlScript(dir, 'steady', LINES, WAIT_S) });
-    const loadScript = fakeControlScript(dir, 'load', LOAD_LINES, WAIT_S);
-    const fleet = await Promise.all(Array.from({ length: LOAD_OPERATIONS }, () => addServer(a, sshd, user, undefined, { controlScript: loadScript })));
-    await firstEvent(a, quick); // the first handshake outside the timings
-    const runs: { accepted: number; first: number }[] = [];
-    for (let i = 0; i < FIRST_RUNS; i++) runs.push(await firstEvent(a, quick));
-    const single = await relayed(a, b, db, [await startUpdate(a, steady)], LINES);
-    const sessions = sshd.sessionsStarted();
-    const cpu = [cpuSeconds(a.pid), cpuSeconds(b.pid)];
-    const batchSent = wallClockMs();
-    const { operations } = await a.api<{ operations: { operationId: string }[] }>('POST', '/api/operations/batch', { serverIds: fleet, action: 'update' });
-    const many = await relayed(a, b, db, operations.map((o) => o.operationId), LOAD_LINES);
-    const batchMs = wallClockMs() - batchSent;
-    const cpuUsed = [cpuSeconds(a.pid) - cpu[0], cpuSeconds(b.pid) - cpu[1]];
-    load.push(loadavg()[0]);
-    console.log(report(runs, single, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load, cpuUsed }));
+    services.push(await ServiceProcess.start(env), await ServiceProcess.start(env));
+    await db.connect();
+    console.log(await measure({ a: services[0], b: services[1], db, sshd, dir }));
   } finally {
-    await db.end();
-    await Promise.all([a.stop(), b.stop()]);
+    await db.end().catch(() => undefined);
+    await Promise.all(services.map((service) => service.stop()));
     await sshd.stop();
     rmSync(dir, { recursive: true, force: true });
   }
