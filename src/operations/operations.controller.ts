@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Sse } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Res, Sse } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
 import { RequestValidationError } from '../common/request-validation.error.js';
@@ -84,10 +85,14 @@ export class OperationsController {
   @Delete('operations/:id')
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'Cancel a running operation', description: 'Stops the remote process group (SIGTERM, then SIGKILL after OPERATION_CANCEL_GRACE_MS) and answers with the operation once it ended (`cancelled`).' })
-  @ApiOkResponse({ type: OperationDto })
+  @ApiOkResponse({ type: OperationDto, description: 'It ended (normally `cancelled`)' })
+  @ApiAcceptedResponse({ type: OperationDto, description: 'Still stopping after about 10 s (`running`); follow its events' })
   @ApiErrors(...OPERATION_ID_ERRORS, ...BODY_ERRORS, OperationErrorCode.NOT_RUNNING)
-  async cancel(@UuidParam('id') id: string, @NoBody() _body: void): Promise<OperationDto> {
-    return toOperationDto(await this.operations.cancel(id));
+  async cancel(@UuidParam('id') id: string, @NoBody() _body: void, @Res({ passthrough: true }) response: Response): Promise<OperationDto> {
+    const operation = await this.operations.cancel(id);
+    // Still stopping after the wait: accepted, not done.
+    if (operation.status === 'running') response.status(HttpStatus.ACCEPTED);
+    return toOperationDto(operation);
   }
 
   @Get('servers/:id/operations')

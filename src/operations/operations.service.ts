@@ -2,7 +2,7 @@ import { Injectable, Logger, type MessageEvent, type BeforeApplicationShutdown, 
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
-import type { Observable } from 'rxjs';
+import { defer, finalize, type Observable, Subject, takeUntil } from 'rxjs';
 import { LessThan } from 'typeorm';
 import { shellQuote } from '../common/shell-quote.js';
 import type { AppConfig, OperationsConfig } from '../config/configuration.js';
@@ -33,6 +33,8 @@ const isNotFound = (result: PromiseSettledResult<unknown>) =>
 const LEASE_INTERVAL_NAME = 'operations-lease';
 /** Events of operations that ended longer ago are deleted (the operation and its tail stay). */
 const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** At shutdown, how long event streams get to deliver the `done` of what just ended before they are closed. */
+const STREAM_DRAIN_MS = 1000;
 /** How long a cancel waits for the operation to end before answering with it still running. */
 const CANCEL_WAIT_MS = 10_000;
 
@@ -50,6 +52,8 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   private readonly config: OperationsConfig;
   private readonly runs = new Set<Promise<void>>();
   private lastPrune = 0;
+  private openStreams = 0;
+  private readonly closing = new Subject<void>();
   private ticking = false;
 
   constructor(
@@ -79,6 +83,11 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   async beforeApplicationShutdown(): Promise<void> {
     await this.pool.shutdown();
     await Promise.all(this.runs);
+    // Followers of what just ended get its `done`; the rest (operations of other replicas) end
+    // here and resume elsewhere with Last-Event-ID. An open stream would hold the HTTP server open.
+    const deadline = Date.now() + STREAM_DRAIN_MS;
+    while (this.openStreams > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.closing.next();
   }
 
   /** @throws ServerError SERVER_NOT_FOUND (and as the server's target cannot be built), OperationError OPERATION_IN_PROGRESS, SshPoolError POOL_SHUTTING_DOWN */
@@ -104,7 +113,12 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   /** Its events after `afterSeq`, then live ones until `done`, each read once `ready` allows. @throws OperationError OPERATION_NOT_FOUND */
   async events(id: string, afterSeq: number, ready?: ReadyToRead): Promise<Observable<MessageEvent>> {
     await this.get(id);
-    return operationEvents(this.store, this.signals, id, afterSeq, ready);
+    const events = operationEvents(this.store, this.signals, id, afterSeq, ready).pipe(takeUntil(this.closing));
+    // Counted while subscribed: a stream set up for a client that left before it began holds nothing.
+    return defer(() => {
+      this.openStreams++;
+      return events.pipe(finalize(() => this.openStreams--));
+    });
   }
 
   /** Newest first. @throws ServerError SERVER_NOT_FOUND */

@@ -1,11 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
 import { FakeConnector, fakeTarget } from '../../test/fakes/fake-connector.js';
+import { eventually } from '../../test/support/eventually.js';
 import { createPool } from '../../test/support/pool-module.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshPoolService } from './ssh-pool.service.js';
 import type { StreamOptions } from './ssh-pool.types.js';
 
 class Stopped extends Error {}
+
+/** The command runs (its channel is open and read) once the pool counts the channel; a tick later its reader is attached. */
+async function running(pool: SshPoolService): Promise<void> {
+  await eventually('the command to run', () => pool.getStats().channels_in_use === 1, 5000);
+  await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('SshPoolService.stream (long commands, fake connector)', () => {
   let fake: FakeConnector;
@@ -35,20 +42,20 @@ describe('SshPoolService.stream (long commands, fake connector)', () => {
 
   it("the caller's abort sends SIGTERM, waits for the end, rejects with the caller's reason and frees the slot", async () => {
     const stop = new AbortController();
-    const running = pool.stream(fakeTarget(), 'sleep 5000', options({ signal: stop.signal }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const streamed = pool.stream(fakeTarget(), 'sleep 5000', options({ signal: stop.signal }));
+    await running(pool);
     stop.abort(new Stopped('cancelled'));
-    await expect(running).rejects.toBeInstanceOf(Stopped);
+    await expect(streamed).rejects.toBeInstanceOf(Stopped);
     expect(fake.killed).toEqual(['TERM:sleep 5000']);
     expect(pool.getStats().channels_in_use).toBe(0);
   });
 
   it('SIGKILLs a process group that outlives SIGTERM by termGraceMs', async () => {
     const stop = new AbortController();
-    const running = pool.stream(fakeTarget(), 'stuck', options({ signal: stop.signal, termGraceMs: 50 }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const streamed = pool.stream(fakeTarget(), 'stuck', options({ signal: stop.signal, termGraceMs: 50 }));
+    await running(pool);
     stop.abort(new Stopped('cancelled'));
-    await expect(running).rejects.toBeInstanceOf(Stopped);
+    await expect(streamed).rejects.toBeInstanceOf(Stopped);
     expect(fake.killed).toEqual(['TERM:stuck', 'KILL:stuck']);
   });
 
@@ -58,9 +65,9 @@ describe('SshPoolService.stream (long commands, fake connector)', () => {
   });
 
   it('shutdown gives it the grace period, then stops it with POOL_SHUTTING_DOWN', async () => {
-    const running = pool.stream(fakeTarget(), 'sleep 5000', options());
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const streamed = pool.stream(fakeTarget(), 'sleep 5000', options());
+    await running(pool);
     await pool.shutdown();
-    await expect(running).rejects.toEqual(new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down'));
+    await expect(streamed).rejects.toEqual(new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down'));
   });
 });

@@ -4,7 +4,12 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { OperationEntity } from '../../src/operations/operation.entity.js';
+import { createTestApp, serverBody, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { openSse } from '../support/sse.js';
 import { createTestDatabase, scratchDir, type TestDatabase } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
 import { ServiceProcess } from '../support/service-process.js';
@@ -37,12 +42,12 @@ function isAlive(pid: number): boolean {
 }
 
 /** A control script whose `update` prints, records its pid, runs `seconds`, prints again. */
-function controlScript(seconds: number): { path: string; pidFile: string } {
+function controlScript(seconds: number, prelude = ''): { path: string; pidFile: string } {
   const dir = scratchDir('ops-lifecycle');
   chmodSync(dir, 0o777);
   const pidFile = join(dir, 'update.pid');
   const path = join(dir, 'cs2server');
-  writeFileSync(path, `#!/bin/sh\necho "begin $1"\necho $$ > ${pidFile}\nsleep ${seconds}\necho "end $1"\n`);
+  writeFileSync(path, `#!/bin/sh\n${prelude}echo "begin $1"\necho $$ > ${pidFile}\nsleep ${seconds}\necho "end $1"\n`);
   chmodSync(path, 0o755);
   return { path, pidFile };
 }
@@ -64,7 +69,7 @@ describe('operations and the pool lifecycle', () => {
     let t: TestApp;
     beforeAll(async () => {
       db = await createTestDatabase('sqlite');
-      t = await createTestApp({ DATABASE_URL: db.url, POOL_MAX_LIFETIME_S: '1', POOL_IDLE_TIMEOUT_S: '1' });
+      t = await createTestApp({ DATABASE_URL: db.url, POOL_MAX_LIFETIME_S: '1', POOL_IDLE_TIMEOUT_S: '1', OPERATION_CANCEL_GRACE_MS: '12000' });
     });
     afterAll(async () => {
       await t?.close();
@@ -95,6 +100,60 @@ describe('operations and the pool lifecycle', () => {
       await t.api.delete(`/api/servers/${id}`).expect(204);
       await t.api.get(`/api/operations/${operationId}`).expect(404);
     });
+  });
+
+  describe('cancel of a process group that ignores SIGTERM', () => {
+    let db: TestDatabase;
+    let t: TestApp;
+    beforeAll(async () => {
+      db = await createTestDatabase('sqlite');
+      t = await createTestApp({ DATABASE_URL: db.url, OPERATION_CANCEL_GRACE_MS: '12000' });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await db?.drop();
+    });
+
+    it('answers 202 with the operation still running after its wait, and SIGKILL ends it after the grace', async () => {
+      // An ignored signal stays ignored across exec: the sleep ignores SIGTERM too.
+      const script = controlScript(60, "trap '' TERM\n");
+      const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
+      const { operationId } = (await t.api.post(`/api/servers/${id}/actions/validate`).expect(202)).body;
+      await eventually('the validate to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
+      const remotePid = Number(readFileSync(script.pidFile, 'utf8'));
+      const accepted = await t.api.delete(`/api/operations/${operationId}`).expect(202);
+      expect(accepted.body).toMatchObject({ id: operationId, status: 'running' });
+      expect(isAlive(remotePid)).toBe(true);
+      await until('the cancel to end it', async () => (await t.api.get(`/api/operations/${operationId}`)).body.status !== 'running', 10_000);
+      expect((await t.api.get(`/api/operations/${operationId}`)).body).toMatchObject({ status: 'cancelled', exitCode: null });
+      await eventually('the remote process to be gone', () => !isAlive(remotePid), 5000);
+    }, 40_000);
+  });
+
+  it('shutdown closes the event streams it serves: a follower of another replica’s operation is ended, not held', async () => {
+    const db = await createTestDatabase('sqlite');
+    const t = await createTestApp({ DATABASE_URL: db.url });
+    try {
+      await t.app.listen(0, '127.0.0.1');
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      const server = (await t.api.post('/api/servers').send(serverBody()).expect(201)).body.id as string;
+      // Running elsewhere: a live lease held by another replica.
+      const operationId = randomUUID();
+      await t.app.get(DataSource).getRepository(OperationEntity).insert({
+        id: operationId, serverId: server, action: 'update', status: 'running', exitCode: null, errorCode: null, errorMessage: null,
+        progress: null, outputTail: '', lastSeq: 0, ownerId: randomUUID(), leaseExpiresAt: new Date(Date.now() + 3600_000), startedAt: new Date(), finishedAt: null,
+      });
+      const follower = await openSse(`http://127.0.0.1:${port}/api/operations/${operationId}/events`, { token: TEST_TOKEN });
+      expect(follower.status).toBe(200);
+      const closing = Date.now();
+      await t.close();
+      expect(Date.now() - closing).toBeLessThan(5000);
+      expect(await follower.next(2000)).toBeUndefined();
+      expect(follower.ended).toBe(true);
+    } finally {
+      await t.close().catch(() => undefined);
+      await db.drop();
+    }
   });
 
   it('SIGTERM: the operation gets the drain bound, is stopped on the host and stored interrupted; the service exits 0', async () => {
