@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { OperationEntity } from '../../src/operations/operation.entity.js';
 import { createTestApp, serverBody, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { openSse } from '../support/sse.js';
 import { createTestDatabase, scratchDir, type TestDatabase } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
@@ -76,11 +77,14 @@ describe('operations and the pool lifecycle', () => {
       await db?.drop();
     });
 
-    it('never cut a running operation: its connection retires after it', async () => {
+    const scrape = async () => parsePrometheusText((await t.http.get('/metrics').expect(200)).text);
+
+    it('never cut a running operation: its connection retires after it (and /metrics counts it)', async () => {
       const script = controlScript(3);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
       await eventually('the update to start on the host', () => existsSync(script.pidFile), 5000);
+      expect(sampleValue(await scrape(), 'cs2_ssh_pool_operations_running')).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 1200));
       // Past both the lifetime and the idle timeout: the tick retires the connection, the operation keeps it.
       await t.app.get(SshPoolService).cleanup();
@@ -97,6 +101,10 @@ describe('operations and the pool lifecycle', () => {
       expect(operation).toMatchObject({ status: 'succeeded', exitCode: 0, outputTail: 'begin update\nend update' });
       await eventually('the retired connection to close once the operation ended', () => t.app.get(SshPoolService).getConnections().length === 0, 5000);
       expect(sshd.disconnects()).toBeGreaterThanOrEqual(1);
+      const metrics = await scrape();
+      expect(sampleValue(metrics, 'cs2_ssh_pool_operations_running')).toBe(0);
+      expect(sampleValue(metrics, 'cs2_ssh_pool_operation_duration_seconds_count', { action: 'update', status: 'succeeded' })).toBe(1);
+      expect(sampleValue(metrics, 'cs2_ssh_pool_operation_duration_seconds_sum', { action: 'update', status: 'succeeded' })).toBeGreaterThanOrEqual(3);
       await t.api.delete(`/api/servers/${id}`).expect(204);
       await t.api.get(`/api/operations/${operationId}`).expect(404);
     });
