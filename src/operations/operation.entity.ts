@@ -44,3 +44,18 @@ export class OperationEventEntity {
   @Column({ type: 'text' }) data!: string;
   @Column({ name: 'created_at', type: Date }) createdAt!: Date;
 }
+
+/** A new operation, `running`, with no output yet. */
+export function runningOperation(fields: Pick<OperationEntity, 'id' | 'serverId' | 'action' | 'ownerId' | 'leaseExpiresAt' | 'startedAt'>): OperationEntity {
+  return Object.assign(new OperationEntity(), {
+    ...fields,
+    status: 'running',
+    exitCode: null,
+    errorCode: null,
+    errorMessage: null,
+    progress: null,
+    outputTail: '',
+    lastSeq: 0,
+    finishedAt: null,
+  } satisfies OperationEntity);
+}

@@ -18,7 +18,7 @@ import { operationEvents, type ReadyToRead } from './operation-events.stream.js'
 import { runOperation } from './operation-runner.js';
 import { OperationSignals } from './operation-signals.js';
 import { OperationStore } from './operation-store.js';
-import { type Action, OperationEntity } from './operation.entity.js';
+import { type Action, type OperationEntity, runningOperation } from './operation.entity.js';
 import { OperationError, OperationErrorCode } from './operations.errors.js';
 
 interface Planned {
@@ -184,22 +184,14 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     const server = await this.servers.get(serverId);
     const target = await this.servers.targetFor(serverId);
     const now = new Date();
-    const operation = Object.assign(new OperationEntity(), {
+    const operation = runningOperation({
       id: randomUUID(),
       serverId,
       action,
-      status: 'running',
-      exitCode: null,
-      errorCode: null,
-      errorMessage: null,
-      progress: null,
-      outputTail: '',
-      lastSeq: 0,
       ownerId: this.ownerId,
       leaseExpiresAt: new Date(now.getTime() + this.config.leaseMs),
       startedAt: now,
-      finishedAt: null,
-    } satisfies OperationEntity);
+    });
     return { operation, target, command: `${shellQuote(controlScriptOf(server))} ${action}` };
   }
 

@@ -2,7 +2,7 @@
 // when `lastSeq` is still what the writer read) and a signal hub, for the operations unit specs.
 import type { MessageEvent } from '@nestjs/common';
 import { firstValueFrom, toArray, type Observable } from 'rxjs';
-import { OperationEntity } from '../../src/operations/operation.entity.js';
+import { type OperationEntity, runningOperation } from '../../src/operations/operation.entity.js';
 import type { FinalState, NewEvent, OperationState, StoredEvent } from '../../src/operations/operation-store.js';
 
 export class FakeOperationStore {
@@ -13,23 +13,7 @@ export class FakeOperationStore {
   writes = 0;
 
   add(id: string, overrides: Partial<OperationEntity> = {}): OperationEntity {
-    const row = Object.assign(new OperationEntity(), {
-      id,
-      serverId: 's',
-      action: 'update',
-      status: 'running',
-      exitCode: null,
-      errorCode: null,
-      errorMessage: null,
-      progress: null,
-      outputTail: '',
-      lastSeq: 0,
-      ownerId: 'me',
-      leaseExpiresAt: new Date(),
-      startedAt: new Date(),
-      finishedAt: null,
-      ...overrides,
-    } satisfies OperationEntity);
+    const row = Object.assign(runningOperation({ id, serverId: 's', action: 'update', ownerId: 'me', leaseExpiresAt: new Date(), startedAt: new Date() }), overrides);
     this.rows.set(id, row);
     this.stored.set(id, []);
     return row;

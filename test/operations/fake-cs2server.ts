@@ -7,6 +7,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../support/eventually.js';
+import { isAlive } from '../support/proc.js';
 import { controlScript } from './fake-cs2server-script.js';
 
 export const CS2_BINARY = 'game/bin/linuxsteamrt64/cs2';
@@ -30,15 +31,7 @@ export interface OutputLine {
   line: string;
 }
 
-/** True while `pid` runs and is not a zombie (nothing may reap orphans in this container). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isAlive };
 
 /** Resolves once none of `pids` runs; a kill is delivered at once, but the kernel may take a moment to end them. */
 export function processesEnd(pids: number[], timeoutMs = 3000): Promise<void> {

@@ -7,12 +7,13 @@ import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { OperationEntity } from '../../src/operations/operation.entity.js';
+import { OperationEntity, runningOperation } from '../../src/operations/operation.entity.js';
 import { createTestApp, serverBody, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { openSse } from '../support/sse.js';
 import { createTestDatabase, scratchDir, type TestDatabase } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
+import { isAlive } from '../support/proc.js';
 import { ServiceProcess } from '../support/service-process.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
@@ -33,14 +34,6 @@ async function until(what: string, condition: () => Promise<boolean>, timeoutMs:
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A control script whose `update` prints, records its pid, runs `seconds`, prints again. */
 function controlScript(seconds: number, prelude = ''): { path: string; pidFile: string } {
@@ -147,10 +140,8 @@ describe('operations and the pool lifecycle', () => {
       const server = (await t.api.post('/api/servers').send(serverBody()).expect(201)).body.id as string;
       // Running elsewhere: a live lease held by another replica.
       const operationId = randomUUID();
-      await t.app.get(DataSource).getRepository(OperationEntity).insert({
-        id: operationId, serverId: server, action: 'update', status: 'running', exitCode: null, errorCode: null, errorMessage: null,
-        progress: null, outputTail: '', lastSeq: 0, ownerId: randomUUID(), leaseExpiresAt: new Date(Date.now() + 3600_000), startedAt: new Date(), finishedAt: null,
-      });
+      const elsewhere = { ownerId: randomUUID(), leaseExpiresAt: new Date(Date.now() + 3600_000), startedAt: new Date() };
+      await t.app.get(DataSource).getRepository(OperationEntity).insert(runningOperation({ id: operationId, serverId: server, action: 'update', ...elsewhere }));
       const follower = await openSse(`http://127.0.0.1:${port}/api/operations/${operationId}/events`, { token: TEST_TOKEN });
       expect(follower.status).toBe(200);
       const closing = Date.now();

@@ -6,15 +6,8 @@ import { createTestDatabase, DATABASE_KINDS, scratchDir, type TestDatabase } fro
 import { remoteScratchPath, sshServerBody } from '../support/ssh-servers.js';
 import { loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
 import { eventually } from '../support/eventually.js';
+import { isAlive } from '../support/proc.js';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(DATABASE_KINDS)('POST /api/servers/:id/exec against real sshd (%s)', (kind) => {
   let user: TestUser;

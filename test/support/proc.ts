@@ -73,3 +73,13 @@ export function waitUntilStopped(pids: number[], timeoutMs = 1000): void {
     });
   }
 }
+
+/** True while `pid` runs and is not a zombie (nothing may reap orphans in this container). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
