@@ -26,6 +26,9 @@ const LOAD_LINES = Number(process.env.BENCH_LOAD_LINES ?? 200);
 const INTERVAL_S = 0.01;
 /** Before its first line the relay scripts wait this long, so that both subscribers are live. */
 const WAIT_S = 1;
+/** SteamCMD's own pace: a progress line now and then, each one alone (no batch to join). */
+const PACED_LINES = 30;
+const PACED_INTERVAL_S = 0.2;
 const MAX_SESSIONS = 10;
 /** Bound on one stream's run (the longest prints 600 lines in about 7 s). */
 const STREAM_TIMEOUT_MS = 120_000;
@@ -43,7 +46,7 @@ const wallClockMs = (monotonic = performance.now()): number => performance.timeO
  * (CLOCK_REALTIME, µs), expanded in the printf itself: `$(date +%s%N)` would put a fork and a wait
  * between reading the clock and writing the line.
  */
-function fakeControlScript(dir: string, name: string, lines: number, waitS: number): string {
+function fakeControlScript(dir: string, name: string, lines: number, waitS: number, intervalS = INTERVAL_S): string {
   const path = join(dir, name);
   const script = `#!/bin/bash
 # Fake LinuxGSM control script of bench/operations-bench.ts: only \`update\`.
@@ -53,7 +56,7 @@ read -r -t ${waitS} -u 3 || :
 for ((i = 1; i <= ${lines}; i++)); do
   p=$((i * 10000 / ${lines}))
   printf 'Update state (0x61) downloading, progress: %d.%02d (%d / ${lines}) t=%s\\n' $((p / 100)) $((p % 100)) "$i" "\${EPOCHREALTIME/./}000"
-  read -r -t ${INTERVAL_S} -u 3 || :
+  read -r -t ${intervalS} -u 3 || :
 done
 echo "Success! App '730' fully installed."
 `;
@@ -163,6 +166,7 @@ async function measure({ a, b, db, sshd, dir }: Bench): Promise<string> {
   const server = (script: string) => addServer(a, sshd, user, undefined, { controlScript: script });
   const quick = await server(fakeControlScript(dir, 'first', 30, 0));
   const steady = await server(fakeControlScript(dir, 'steady', LINES, WAIT_S));
+  const pacedServer = await server(fakeControlScript(dir, 'paced', PACED_LINES, WAIT_S, PACED_INTERVAL_S));
   const loadScript = fakeControlScript(dir, 'load', LOAD_LINES, WAIT_S);
   const fleet = await Promise.all(Array.from({ length: LOAD_OPERATIONS }, () => server(loadScript)));
   const load = [loadavg()[0]];
@@ -170,6 +174,7 @@ async function measure({ a, b, db, sshd, dir }: Bench): Promise<string> {
   const runs: { accepted: number; first: number }[] = [];
   for (let i = 0; i < FIRST_RUNS; i++) runs.push(await firstEvent(a, quick));
   const single = await relayed(a, b, db, [await startUpdate(a, steady)], LINES);
+  const paced = await relayed(a, b, db, [await startUpdate(a, pacedServer)], PACED_LINES);
   const sessions = sshd.sessionsStarted();
   const cpu = [cpuSeconds(a.pid), cpuSeconds(b.pid)];
   const batchSent = wallClockMs();
@@ -178,7 +183,7 @@ async function measure({ a, b, db, sshd, dir }: Bench): Promise<string> {
   const batchMs = wallClockMs() - batchSent;
   const cpuUsed = [cpuSeconds(a.pid) - cpu[0], cpuSeconds(b.pid) - cpu[1]];
   load.push(loadavg()[0]);
-  return report(runs, single, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load, cpuUsed });
+  return report(runs, single, paced, many, { batchMs, sessions: sshd.sessionsStarted() - sessions, load, cpuUsed });
 }
 
 async function main(): Promise<void> {
@@ -219,7 +224,7 @@ interface BatchFacts {
   cpuUsed: number[];
 }
 
-function report(runs: { accepted: number; first: number }[], single: Delays, many: Delays, extra: BatchFacts): string {
+function report(runs: { accepted: number; first: number }[], single: Delays, paced: Delays, many: Delays, extra: BatchFacts): string {
   const cpu = cpus();
   const minimumBatchS = WAIT_S + LOAD_LINES * INTERVAL_S;
   return [
@@ -233,6 +238,7 @@ function report(runs: { accepted: number; first: number }[], single: Delays, man
     '',
     '| line printed on the host → SSE event received | lines | on A (runs it): median | p90 | relayed via B: median | p90 | of which host → row stored: median | p90 |',
     '|---|---|---|---|---|---|---|---|',
+    `| 1 operation, ${paced.rate.toFixed(0)} lines/s (SteamCMD's pace) | ${paced.onA.length} | ${stats(paced.onA)} | ${stats(paced.viaB)} | ${stats(paced.stored)} |`,
     `| 1 operation, ${single.rate.toFixed(0)} lines/s | ${single.onA.length} | ${stats(single.onA)} | ${stats(single.viaB)} | ${stats(single.stored)} |`,
     `| ${LOAD_OPERATIONS} operations at once (one batch, one host), ${many.rate.toFixed(0)} lines/s each | ${many.onA.length} | ${stats(many.onA)} | ${stats(many.viaB)} | ${stats(many.stored)} |`,
     '',
