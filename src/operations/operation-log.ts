@@ -3,8 +3,11 @@ import type { OperationSignals } from './operation-signals.js';
 import type { FinalState, NewEvent, OperationStore } from './operation-store.js';
 import { LineSplitter, parseProgress } from './output-lines.js';
 
-/** Output is stored in batches: at most this long after a line arrived… */
-const FLUSH_DELAY_MS = 25;
+/**
+ * A line is stored at once when nothing was stored for this long (SteamCMD's progress, a line a
+ * second, pays no wait); on a busy stream a line waits up to this long for others to share its write…
+ */
+const FLUSH_INTERVAL_MS = 25;
 /** …or at once when this many events wait. */
 const FLUSH_BATCH = 200;
 /** Output lines stored per operation; later lines still reach the tail. */
@@ -31,6 +34,7 @@ export class OperationLog {
   private progress: number | null = null;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private lastFlushAt = -Infinity;
   /** The store refused a write: the operation was ended elsewhere (its lease ran out). */
   lost = false;
 
@@ -76,15 +80,19 @@ export class OperationLog {
       this.progress = percent;
       this.pending.push({ type: 'progress', data: { percent } });
     }
-    if (this.pending.length >= FLUSH_BATCH) this.flushSoon(0);
-    else this.flushSoon(FLUSH_DELAY_MS);
+    if (this.pending.length >= FLUSH_BATCH) this.flushSoon(0, true);
+    // Quiet until now: store it at once. Busy: a window opens with this line and later lines join it.
+    else this.flushSoon(Date.now() - this.lastFlushAt >= FLUSH_INTERVAL_MS ? 0 : FLUSH_INTERVAL_MS);
   }
 
-  private flushSoon(delayMs: number): void {
-    if (this.timer && delayMs > 0) return;
+  /** A write is already scheduled: only a full batch (`now`) brings it forward. */
+  private flushSoon(delayMs: number, now = false): void {
+    if (this.timer && !now) return;
     clearTimeout(this.timer);
+    // Even at 0 the write waits a macrotask: the other lines of the same chunk join it.
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.lastFlushAt = Date.now();
       this.writing = this.writing.then(() => this.flush());
     }, delayMs);
   }
