@@ -3,13 +3,12 @@ import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig, PoolConfig, SshConfig } from '../config/configuration.js';
 import { ConnectBackoff } from './connect-backoff.js';
-import { ConnectionGroup } from './connection-group.js';
-import { ConnectionKey, SecretHasher } from './connection-key.js';
 import { collectOutput, runChannel, type CommandOutput } from './exec-runner.js';
 import { HOST_KEY_STORE, type HostKeyStore } from './host-key-store.js';
 import { KeyDecoder } from './key-decoder.js';
 import { PoolCounters } from './pool-counters.js';
 import { PoolDialer } from './pool-dialer.js';
+import { PoolGroups } from './pool-groups.js';
 import type { PoolObserver } from './pool-observer.js';
 import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
 import { PooledConnection } from './pooled-connection.js';
@@ -43,8 +42,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   private readonly logger = new Logger(SshPoolService.name);
   private readonly pool: PoolConfig;
   private readonly ssh: SshConfig;
-  private readonly groups = new Map<string, ConnectionGroup>();
-  private readonly hasher = new SecretHasher();
+  private readonly groups: PoolGroups;
   private readonly backoff = new ConnectBackoff();
   private readonly counters = new PoolCounters();
   private readonly inFlight = new Set<AbortController>();
@@ -65,6 +63,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     this.ssh = config.get('ssh', { infer: true });
     this.dialer = new PoolDialer({ connector, hostKeys, keys, targets }, this.ssh, this.backoff, this.counters, this.logger);
     this.dialer.spareChannels = this.pool.enabled && this.pool.spareChannels;
+    this.groups = new PoolGroups({ pool: this.pool, ssh: this.ssh, dialer: this.dialer, backoff: this.backoff, evicted: (c, reason) => this.onEvicted(c, reason) });
   }
 
   onModuleInit(): void {
@@ -121,8 +120,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   }
 
   getStats(): PoolStats {
-    const groups = [...this.groups.values()];
-    return this.counters.snapshot(this.allConnections(), {
+    const groups = this.groups.all();
+    return this.counters.snapshot(this.groups.connections(), {
       enabled: this.pool.enabled,
       keys: groups.filter((g) => g.connections.length > 0).length,
       waiters: groups.reduce((sum, g) => sum + g.waiting, 0),
@@ -144,20 +143,20 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
 
   getConnections(): ConnectionInfo[] {
     const now = Date.now();
-    return this.allConnections().map((c) => c.info(now));
+    return this.groups.connections().map((c) => c.info(now));
   }
 
   /** The connections that `target` shares (same key), and whether its host is backing off. */
   getConnectionsFor(target: SshTarget): TargetConnections {
-    const key = ConnectionKey.of(target, this.hasher);
+    const key = this.groups.keyOf(target);
     const now = Date.now();
-    const connections = this.groups.get(key.id)?.connections ?? [];
+    const connections = this.groups.existing(target)?.connections ?? [];
     return { key: key.display, hostDown: this.backoff.isHostDown(key.hostId, now), connections: connections.map((c) => c.info(now)) };
   }
 
   /** Takes a server off its connections (its fields changed, or it was deleted); unused ones close after their commands. */
   async detachServer(serverId: string): Promise<void> {
-    for (const [group, connection] of this.connectionsOf(serverId)) {
+    for (const [group, connection] of this.groups.connectionsOf(serverId)) {
       connection.serverIds.delete(serverId);
       if (connection.serverIds.size === 0) group.retire(connection, 'removed');
     }
@@ -168,15 +167,15 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
    * would use next); busy ones take no new command and close when their running ones end.
    */
   async removeServerConnections(serverId: string, target?: SshTarget): Promise<ClosedConnections> {
-    const used = this.connectionsOf(serverId);
-    const group = target && this.groups.get(ConnectionKey.of(target, this.hasher).id);
+    const used = this.groups.connectionsOf(serverId);
+    const group = target && this.groups.existing(target);
     const sameKey = group ? group.connections.filter((c) => !used.some(([, u]) => u === c)).map((c) => [group, c] as const) : [];
     return retireEach([...used, ...sameKey], 'removed');
   }
 
   /** Closes every pooled connection; busy ones take no new command and close when their running ones end. */
   async closeAll(reason: EvictionReason = 'closed'): Promise<ClosedConnections> {
-    return retireEach([...this.groups.values()].flatMap((g) => g.connections.map((c) => [g, c] as const)), reason);
+    return retireEach(this.groups.all().flatMap((g) => g.connections.map((c) => [g, c] as const)), reason);
   }
 
   /**
@@ -187,7 +186,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
    */
   async reconnect(target: SshTarget): Promise<ConnectionInfo> {
     this.assertAccepting();
-    const key = ConnectionKey.of(target, this.hasher);
+    const key = this.groups.keyOf(target);
     this.backoff.clear(key);
     if (!this.pool.enabled) {
       const probe = new PooledConnection(key, await this.dialer.dial(target, key), Date.now(), 0, 0);
@@ -195,7 +194,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       probe.alive = false;
       return probe.info(Date.now());
     }
-    const group = this.groupFor(target);
+    const group = this.groups.for(target);
     const stale = [...group.connections];
     const fresh = await group.connectNow();
     if (target.serverId) fresh.serverIds.add(target.serverId);
@@ -211,11 +210,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     if (this.cleanupRunning) return 0;
     this.cleanupRunning = true;
     try {
-      let removed = 0;
-      for (const [id, group] of this.groups) {
-        removed += group.cleanup(now, this.pool.idleTimeoutMs);
-        if (group.isEmpty) this.groups.delete(id);
-      }
+      const removed = this.groups.cleanup(now);
       if (removed > 0) this.logger.log(`Pool cleanup closed ${removed} connection(s)`);
       return removed;
     } finally {
@@ -240,11 +235,11 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     this.shuttingDown = true;
     this.logger.log(`SSH connection pool shutting down: refusing new work, draining ${this.inFlight.size} command(s)`);
     const refusal = new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down');
-    for (const group of this.groups.values()) group.failWaiters(refusal);
+    for (const group of this.groups.all()) group.failWaiters(refusal);
     const deadline = Date.now() + this.pool.shutdownGraceMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const controller of this.inFlight) controller.abort(refusal);
-    for (const group of this.groups.values()) {
+    for (const group of this.groups.all()) {
       for (const connection of [...group.connections]) group.evict(connection, 'shutdown');
     }
     this.logger.log('SSH connection pool stopped');
@@ -280,7 +275,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   }
 
   private async execPooled<T extends ChannelOutcome>(target: SshTarget, command: string, abort: AbortSignal, consume: Consumer<T>): Promise<T> {
-    const group = this.groupFor(target);
+    const group = this.groups.for(target);
     const { output, hit } = await execOnGroup(group, {
       serverId: target.serverId,
       command,
@@ -300,7 +295,7 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
   }
 
   private async execUnpooled<T extends ChannelOutcome>(target: SshTarget, command: string, abort: AbortSignal, consume: Consumer<T>): Promise<T> {
-    const key = ConnectionKey.of(target, this.hasher);
+    const key = this.groups.keyOf(target);
     this.backoff.admit(key, Date.now());
     this.counters.misses++;
     const ssh = await raceAbort(this.dialer.dial(target, key), abort, (late) => late.close());
@@ -311,42 +306,9 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     }
   }
 
-  private groupFor(target: SshTarget): ConnectionGroup {
-    const key = ConnectionKey.of(target, this.hasher);
-    let group = this.groups.get(key.id);
-    if (!group) {
-      group = new ConnectionGroup(key, {
-        now: Date.now,
-        maxConnections: this.pool.maxConnectionsPerKey,
-        maxChannels: this.pool.maxChannelsPerConnection,
-        maxLifetimeMs: this.pool.maxLifetimeMs,
-        spareChannels: this.pool.spareChannels,
-        // A peer that leaves a close unconfirmed as long as keepalive would take to call it dead.
-        closeBoundMs: this.ssh.keepaliveIntervalMs * this.ssh.keepaliveCountMax,
-        connect: () => this.dialer.dial(target, key),
-        admit: () => this.backoff.admit(key, Date.now()),
-        evicted: (connection, reason) => this.onEvicted(connection, reason),
-      });
-      this.groups.set(key.id, group);
-    }
-    return group;
-  }
-
   private onEvicted(connection: PooledConnection, reason: EvictionReason): void {
     this.counters.evictions[reason]++;
     this.logger.log(`Closed SSH connection #${connection.id}: ${connection.key} (${reason})`);
-  }
-
-  private connectionsOf(serverId: string): [ConnectionGroup, PooledConnection][] {
-    const matches: [ConnectionGroup, PooledConnection][] = [];
-    for (const group of this.groups.values()) {
-      for (const connection of group.connections) if (connection.serverIds.has(serverId)) matches.push([group, connection]);
-    }
-    return matches;
-  }
-
-  private allConnections(): PooledConnection[] {
-    return [...this.groups.values()].flatMap((g) => g.connections);
   }
 
   private assertAccepting(): void {
