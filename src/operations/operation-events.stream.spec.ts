@@ -1,4 +1,5 @@
 import { collect, FakeOperationStore, FakeSignals } from '../../test/fakes/fake-operation-store.js';
+import type { MessageEvent } from '@nestjs/common';
 import { operationEvents } from './operation-events.stream.js';
 
 const output = (line: string) => ({ type: 'output' as const, data: { stream: 'stdout', line } });
@@ -42,6 +43,16 @@ describe('operationEvents', () => {
   it('says how an operation ended whose events were pruned', async () => {
     Object.assign(store.rows.get('op')!, { status: 'failed', exitCode: 3, lastSeq: 40 });
     expect(await collect(operationEvents(store, signals, 'op', 0))).toEqual([{ id: '40', type: 'done', data: { status: 'failed', exitCode: 3 } }]);
+  });
+
+  it('keeps a quiet stream alive with comments, and finds a batch whose announcement was lost by looking on its own', async () => {
+    const messages: MessageEvent[] = [];
+    const subscription = operationEvents(store, signals, 'op', 0, { pollMs: 30, keepAliveMs: 20 }).subscribe((m) => messages.push(m));
+    await store.append('op', 0, [output('unannounced')], { progress: null, outputTail: '' });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    subscription.unsubscribe();
+    expect(messages.filter((m) => m.comment === 'keep-alive').length).toBeGreaterThanOrEqual(2);
+    expect(messages.filter((m) => m.comment === undefined)).toEqual([{ id: '1', type: 'output', data: { stream: 'stdout', line: 'unannounced' } }]);
   });
 
   it('unsubscribing (the client left) stops listening and leaves the operation alone', async () => {

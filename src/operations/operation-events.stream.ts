@@ -14,18 +14,24 @@ const toMessage = (event: StoredEvent): MessageEvent => ({ id: String(event.seq)
 export type ReadyToRead = () => Promise<void>;
 const alwaysReady: ReadyToRead = () => Promise.resolve();
 
+export interface EventStreamOptions {
+  /** Paces the reads, so that a slow reader of a long backlog holds one page in memory, not all of it. */
+  ready?: ReadyToRead;
+  pollMs?: number;
+  keepAliveMs?: number;
+}
+
 /**
  * An operation's events after `afterSeq`: first what is stored, then each batch as its writer
  * announces it (any replica), reading the database one query at a time so that the order holds.
  * Completes after `done`. Unsubscribing (the client left) touches nothing but this reader.
- * `ready` paces the reads, so that a slow reader of a long backlog holds one page in memory, not all of it.
  */
 export function operationEvents(
   store: Pick<OperationStore, 'events' | 'get'>,
   signals: Pick<OperationSignals, 'on'>,
   operationId: string,
   afterSeq: number,
-  ready = alwaysReady,
+  { ready = alwaysReady, pollMs = EVENTS_POLL_MS, keepAliveMs = KEEPALIVE_MS }: EventStreamOptions = {},
 ): Observable<MessageEvent> {
   return new Observable<MessageEvent>((subscriber) => {
     let last = afterSeq;
@@ -80,8 +86,8 @@ export function operationEvents(
     const poll = setInterval(() => {
       checkRow = true;
       void read();
-    }, EVENTS_POLL_MS);
-    const keepAlive = setInterval(() => subscriber.next({ comment: 'keep-alive' }), KEEPALIVE_MS);
+    }, pollMs);
+    const keepAlive = setInterval(() => subscriber.next({ comment: 'keep-alive' }), keepAliveMs);
     void read();
     return () => {
       stop();

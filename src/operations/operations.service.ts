@@ -113,7 +113,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   /** Its events after `afterSeq`, then live ones until `done`, each read once `ready` allows. @throws OperationError OPERATION_NOT_FOUND */
   async events(id: string, afterSeq: number, ready?: ReadyToRead): Promise<Observable<MessageEvent>> {
     await this.get(id);
-    const events = operationEvents(this.store, this.signals, id, afterSeq, ready).pipe(takeUntil(this.closing));
+    const events = operationEvents(this.store, this.signals, id, afterSeq, { ready }).pipe(takeUntil(this.closing));
     // Counted while subscribed: a stream set up for a client that left before it began holds nothing.
     return defer(() => {
       this.openStreams++;
