@@ -43,8 +43,8 @@ export interface RunChannelOptions {
   sink: OutputSink;
   /**
    * On abort, SIGTERM the remote process group and give it this long before SIGKILL; the promise then
-   * rejects once the channel closed. Unset: SIGKILL and reject at once (a caller with a deadline
-   * never waits on a peer that may not answer).
+   * rejects once the channel closed. Unset, and when the pool shuts down: SIGKILL and reject at once
+   * (a caller with a deadline never waits on a peer that may not answer).
    */
   termGraceMs?: number;
 }
@@ -71,7 +71,8 @@ export function runChannel(channel: SshChannel, options: RunChannelOptions): Pro
     };
     const fail = () => settle(() => reject(timeoutError(abort)));
     const onAbort = () => {
-      if (termGraceMs === undefined) {
+      // Shutdown has given it the drain bound already and closes the connection next: no second grace.
+      if (termGraceMs === undefined || isShutdown(abort.reason)) {
         channel.kill('KILL');
         return fail();
       }
@@ -98,6 +99,8 @@ export function runChannel(channel: SshChannel, options: RunChannelOptions): Pro
     });
   });
 }
+
+const isShutdown = (reason: unknown) => reason instanceof SshPoolError && reason.code === SshPoolErrorCode.SHUTTING_DOWN;
 
 /** Collects a command's output (each stream capped at `maxOutputBytes`) as runChannel runs it. */
 export async function collectOutput(channel: SshChannel, maxOutputBytes: number, abort: AbortSignal): Promise<CommandOutput> {

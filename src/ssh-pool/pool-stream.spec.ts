@@ -64,10 +64,11 @@ describe('SshPoolService.stream (long commands, fake connector)', () => {
     expect(fake.killed).toEqual(['TERM:sleep 5000']);
   });
 
-  it('shutdown gives it the grace period, then stops it with POOL_SHUTTING_DOWN', async () => {
+  it('shutdown gives it the grace period, then SIGKILLs it (no second grace) with POOL_SHUTTING_DOWN', async () => {
     const streamed = pool.stream(fakeTarget(), 'sleep 5000', options());
     await running(pool);
     await pool.shutdown();
     await expect(streamed).rejects.toEqual(new SshPoolError(SshPoolErrorCode.SHUTTING_DOWN, 'the SSH pool is shutting down'));
+    expect(fake.killed).toEqual(['KILL:sleep 5000']);
   });
 });

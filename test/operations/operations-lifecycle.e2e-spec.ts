@@ -155,9 +155,9 @@ describe('operations and the pool lifecycle', () => {
     }
   });
 
-  it('SIGTERM: the operation gets the drain bound, is stopped on the host and stored interrupted; the service exits 0', async () => {
+  it('SIGTERM: the operation gets the drain bound, is killed on the host (even one that ignores SIGTERM) and stored interrupted; the service exits 0', async () => {
     const db = await createTestDatabase('postgres');
-    const script = controlScript(60);
+    const script = controlScript(60, "trap '' TERM\n");
     const service = await ServiceProcess.start({ DATABASE_URL: db.url, SHUTDOWN_GRACE_MS: '1500' });
     try {
       const server = await service.api<{ id: string }>('POST', '/api/servers', sshServerBody(sshd, user, { controlScript: script.path }));
