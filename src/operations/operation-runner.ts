@@ -38,9 +38,17 @@ const FINISH_RETRY_MS = 2000;
  * the remote process group; the pool shutting down leaves it `interrupted`. Never throws.
  * @returns how it ended
  */
-export async function runOperation(deps: RunnerDeps, operation: OperationEntity, target: SshTarget, command: string): Promise<OperationStatus> {
+export async function runOperation(
+  deps: RunnerDeps,
+  operation: OperationEntity,
+  target: SshTarget,
+  command: string,
+  /** Fires when the owner finds the operation ended elsewhere without writing (its lease check). */
+  lost?: AbortSignal,
+): Promise<OperationStatus> {
   const logger = new Logger('OperationRunner');
   const controller = new AbortController();
+  lost?.addEventListener('abort', () => controller.abort(new LeaseLost('lease lost')), { once: true });
   const log = new OperationLog(operation.id, deps.store, deps.signals, () => controller.abort(new LeaseLost('lease lost')));
   const stopListening = deps.signals.on('cancel', operation.id, () => controller.abort(new CancelRequest()));
   let final: Omit<FinalState, 'progress' | 'outputTail'>;

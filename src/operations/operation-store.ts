@@ -63,6 +63,10 @@ export class OperationStore {
     return this.repo().findBy({ serverId: In(serverIds), status: 'running' });
   }
 
+  byIds(ids: string[]): Promise<OperationEntity[]> {
+    return this.repo().findBy({ id: In(ids) });
+  }
+
   get(id: string): Promise<OperationEntity | null> {
     return this.repo().findOneBy({ id });
   }

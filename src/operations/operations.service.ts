@@ -51,6 +51,8 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   readonly ownerId = randomUUID();
   private readonly config: OperationsConfig;
   private readonly runs = new Set<Promise<void>>();
+  /** What this replica runs, each with the switch that stops it if another replica ended it. */
+  private readonly owned = new Map<string, AbortController>();
   private lastPrune = 0;
   private openStreams = 0;
   private readonly closing = new Subject<void>();
@@ -146,6 +148,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     this.ticking = true;
     try {
       await this.store.renew(this.ownerId, new Date(now.getTime() + this.config.leaseMs));
+      await this.stopLost();
       await this.sweep(now);
       if (now.getTime() - this.lastPrune > 3600_000) {
         this.lastPrune = now.getTime();
@@ -198,13 +201,29 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   private launch(operation: OperationEntity, target: SshTarget, command: string): void {
     this.logger.log(`Operation ${operation.id}: ${operation.action} on server ${operation.serverId}`);
     this.metrics.operationStarted();
-    const run = runOperation({ pool: this.pool, store: this.store, signals: this.signals, config: this.config }, operation, target, command).then((status) => {
+    const lost = new AbortController();
+    this.owned.set(operation.id, lost);
+    const deps = { pool: this.pool, store: this.store, signals: this.signals, config: this.config };
+    const run = runOperation(deps, operation, target, command, lost.signal).then((status) => {
       this.runs.delete(run);
+      this.owned.delete(operation.id);
       // The game server may have started or stopped: the next status read probes afresh.
       this.status.forgetCached();
       this.metrics.operationEnded(operation.action, status, (Date.now() - operation.startedAt.getTime()) / 1000);
     });
     this.runs.add(run);
+  }
+
+  /**
+   * Operations this replica runs that another replica ended (this one could not renew in time): their
+   * commands stop, so that no next operation of the server overlaps them. Output would tell too, but
+   * a quiet command writes none.
+   */
+  private async stopLost(): Promise<void> {
+    if (this.owned.size === 0) return;
+    for (const row of await this.store.byIds([...this.owned.keys()])) {
+      if (row.status !== 'running' || row.ownerId !== this.ownerId) this.owned.get(row.id)?.abort();
+    }
   }
 
   /** Marks running operations whose owner is gone (lease ran out, or `ownerIsNot`) `interrupted`, each with its `done` event. */

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { OperationEntity, runningOperation } from '../../src/operations/operation.entity.js';
+import { OperationsService } from '../../src/operations/operations.service.js';
 import { createTestApp, serverBody, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { openSse } from '../support/sse.js';
@@ -100,6 +101,33 @@ describe('operations and the pool lifecycle', () => {
       expect(sampleValue(metrics, 'cs2_ssh_pool_operation_duration_seconds_sum', { action: 'update', status: 'succeeded' })).toBeGreaterThanOrEqual(3);
       await t.api.delete(`/api/servers/${id}`).expect(204);
       await t.api.get(`/api/operations/${operationId}`).expect(404);
+    });
+  });
+
+  describe('an operation another replica ended', () => {
+    let db: TestDatabase;
+    let t: TestApp;
+    beforeAll(async () => {
+      db = await createTestDatabase('sqlite');
+      t = await createTestApp({ DATABASE_URL: db.url, OPERATION_CANCEL_GRACE_MS: '1000' });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await db?.drop();
+    });
+
+    it('is stopped on the host at the next lease check, even when it writes nothing', async () => {
+      const script = controlScript(60);
+      const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
+      const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
+      await eventually('the update to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
+      const remotePid = Number(readFileSync(script.pidFile, 'utf8'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // What another replica does when this one's lease ran out (it could not reach the database).
+      await t.app.get(DataSource).getRepository(OperationEntity).update({ id: operationId }, { status: 'interrupted', finishedAt: new Date() });
+      await t.app.get(OperationsService).tick();
+      await eventually('the quiet update to be stopped on the host', () => !isAlive(remotePid), 5000);
+      expect((await t.api.get(`/api/operations/${operationId}`).expect(200)).body).toMatchObject({ status: 'interrupted' });
     });
   });
 
