@@ -1,4 +1,4 @@
-import { Injectable, Logger, type MessageEvent, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type MessageEvent, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
@@ -45,7 +45,7 @@ const CANCEL_WAIT_MS = 10_000;
  * whose lease ran out as `interrupted`.
  */
 @Injectable()
-export class OperationsService implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+export class OperationsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OperationsService.name);
   /** This replica, as the owner of the operations it runs. */
   readonly ownerId = randomUUID();
@@ -77,14 +77,15 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     this.scheduler.addInterval(LEASE_INTERVAL_NAME, setInterval(() => void this.tick(), Math.floor(this.config.leaseMs / 3)));
   }
 
-  onModuleDestroy(): void {
-    if (this.scheduler.doesExist('interval', LEASE_INTERVAL_NAME)) this.scheduler.deleteInterval(LEASE_INTERVAL_NAME);
-  }
-
-  /** The pool drains (running operations get its grace period, then stop as `interrupted`); their ends are stored before the database closes. */
+  /**
+   * The pool drains (running operations get its grace period, then stop as `interrupted`); their ends
+   * are stored before the database closes. The leases are renewed until then: the drain may outlast
+   * one, and another replica must not take the server meanwhile.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     await this.pool.shutdown();
     await Promise.all(this.runs);
+    if (this.scheduler.doesExist('interval', LEASE_INTERVAL_NAME)) this.scheduler.deleteInterval(LEASE_INTERVAL_NAME);
     // Followers of what just ended get its `done`; the rest (operations of other replicas) end
     // here and resume elsewhere with Last-Event-ID. An open stream would hold the HTTP server open.
     const deadline = Date.now() + STREAM_DRAIN_MS;

@@ -159,6 +159,29 @@ describe('operations and the pool lifecycle', () => {
     }, 40_000);
   });
 
+  it('keeps renewing the lease of an operation while shutdown drains it, so no other replica takes the server meanwhile', async () => {
+    const db = await createTestDatabase('sqlite');
+    const t = await createTestApp({ DATABASE_URL: db.url, OPERATION_LEASE_MS: '1000', SHUTDOWN_GRACE_MS: '3000' });
+    try {
+      const script = controlScript(60);
+      const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
+      const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
+      await eventually('the update to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
+      const operations = t.app.get(DataSource).getRepository(OperationEntity);
+      const closed = t.close();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // Two lease lengths into the drain: still its replica's, with a live lease.
+      const draining = await operations.findOneByOrFail({ id: operationId });
+      expect(draining.status).toBe('running');
+      expect(draining.leaseExpiresAt.getTime()).toBeGreaterThan(Date.now());
+      await closed;
+      expect(await db.rows('operations')).toEqual([expect.objectContaining({ id: operationId, status: 'interrupted' })]);
+    } finally {
+      await t.close().catch(() => undefined);
+      await db.drop();
+    }
+  });
+
   it('shutdown closes the event streams it serves: a follower of another replica’s operation is ended, not held', async () => {
     const db = await createTestDatabase('sqlite');
     const t = await createTestApp({ DATABASE_URL: db.url });
