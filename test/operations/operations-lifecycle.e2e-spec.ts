@@ -47,6 +47,27 @@ function controlScript(seconds: number, prelude = ''): { path: string; pidFile: 
   return { path, pidFile };
 }
 
+/** The pid the script recorded once it runs on the host. */
+async function startedPid(pidFile: string): Promise<number> {
+  await eventually('the script to start on the host', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 5000);
+  return Number(readFileSync(pidFile, 'utf8'));
+}
+
+/** An in-process app on its own SQLite database for the enclosing describe; `app()` is it. */
+function appPerDescribe(env: Record<string, string>): () => TestApp {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    t = await createTestApp({ DATABASE_URL: db.url, ...env });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+  return () => t;
+}
+
 describe('operations and the pool lifecycle', () => {
   let user: TestUser;
   let sshd: SshdHost;
@@ -60,20 +81,12 @@ describe('operations and the pool lifecycle', () => {
   });
 
   describe('recycling and idle cleanup', () => {
-    let db: TestDatabase;
-    let t: TestApp;
-    beforeAll(async () => {
-      db = await createTestDatabase('sqlite');
-      t = await createTestApp({ DATABASE_URL: db.url, POOL_MAX_LIFETIME_S: '1', POOL_IDLE_TIMEOUT_S: '1', OPERATION_CANCEL_GRACE_MS: '12000' });
-    });
-    afterAll(async () => {
-      await t?.close();
-      await db?.drop();
-    });
+    const app = appPerDescribe({ POOL_MAX_LIFETIME_S: '1', POOL_IDLE_TIMEOUT_S: '1' });
 
-    const scrape = async () => parsePrometheusText((await t.http.get('/metrics').expect(200)).text);
+    const scrape = async () => parsePrometheusText((await app().http.get('/metrics').expect(200)).text);
 
     it('never cut a running operation: its connection retires after it (and /metrics counts it)', async () => {
+      const t = app();
       const script = controlScript(3);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
@@ -105,23 +118,14 @@ describe('operations and the pool lifecycle', () => {
   });
 
   describe('an operation another replica ended', () => {
-    let db: TestDatabase;
-    let t: TestApp;
-    beforeAll(async () => {
-      db = await createTestDatabase('sqlite');
-      t = await createTestApp({ DATABASE_URL: db.url, OPERATION_CANCEL_GRACE_MS: '1000' });
-    });
-    afterAll(async () => {
-      await t?.close();
-      await db?.drop();
-    });
+    const app = appPerDescribe({ OPERATION_CANCEL_GRACE_MS: '1000' });
 
     it('is stopped on the host at the next lease check, even when it writes nothing', async () => {
+      const t = app();
       const script = controlScript(60);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
-      await eventually('the update to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
-      const remotePid = Number(readFileSync(script.pidFile, 'utf8'));
+      const remotePid = await startedPid(script.pidFile);
       await new Promise((resolve) => setTimeout(resolve, 200));
       // What another replica does when this one's lease ran out (it could not reach the database).
       await t.app.get(DataSource).getRepository(OperationEntity).update({ id: operationId }, { status: 'interrupted', finishedAt: new Date() });
@@ -132,24 +136,15 @@ describe('operations and the pool lifecycle', () => {
   });
 
   describe('cancel of a process group that ignores SIGTERM', () => {
-    let db: TestDatabase;
-    let t: TestApp;
-    beforeAll(async () => {
-      db = await createTestDatabase('sqlite');
-      t = await createTestApp({ DATABASE_URL: db.url, OPERATION_CANCEL_GRACE_MS: '12000' });
-    });
-    afterAll(async () => {
-      await t?.close();
-      await db?.drop();
-    });
+    const app = appPerDescribe({ OPERATION_CANCEL_GRACE_MS: '12000' });
 
     it('answers 202 with the operation still running after its wait, and SIGKILL ends it after the grace', async () => {
+      const t = app();
       // An ignored signal stays ignored across exec: the sleep ignores SIGTERM too.
       const script = controlScript(60, "trap '' TERM\n");
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/validate`).expect(202)).body;
-      await eventually('the validate to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
-      const remotePid = Number(readFileSync(script.pidFile, 'utf8'));
+      const remotePid = await startedPid(script.pidFile);
       const accepted = await t.api.delete(`/api/operations/${operationId}`).expect(202);
       expect(accepted.body).toMatchObject({ id: operationId, status: 'running' });
       expect(isAlive(remotePid)).toBe(true);
@@ -166,7 +161,7 @@ describe('operations and the pool lifecycle', () => {
       const script = controlScript(60);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
-      await eventually('the update to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
+      await startedPid(script.pidFile);
       const operations = t.app.get(DataSource).getRepository(OperationEntity);
       const closed = t.close();
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -213,8 +208,7 @@ describe('operations and the pool lifecycle', () => {
     try {
       const server = await service.api<{ id: string }>('POST', '/api/servers', sshServerBody(sshd, user, { controlScript: script.path }));
       const { operationId } = await service.api<{ operationId: string }>('POST', `/api/servers/${server.id}/actions/update`);
-      await eventually('the update to start on the host', () => existsSync(script.pidFile) && readFileSync(script.pidFile, 'utf8').trim() !== '', 5000);
-      const remotePid = Number(readFileSync(script.pidFile, 'utf8'));
+      const remotePid = await startedPid(script.pidFile);
       expect(isAlive(remotePid)).toBe(true);
       const stoppedAt = Date.now();
       expect(await service.stop()).toBe(0);
