@@ -44,6 +44,15 @@ describe('OperationLog', () => {
     expect(store.rows.get('op')!.outputTail.endsWith('line 449')).toBe(true);
   });
 
+  it('keeps at most 16 KiB of tail, whole lines, the newest last', async () => {
+    const long = (c: string) => c.repeat(4000);
+    for (const c of 'abcdef') log.sink('stdout', out(`${long(c)}\n`));
+    await log.finish(ended);
+    const tail = store.rows.get('op')!.outputTail;
+    expect(tail).toBe([long('c'), long('d'), long('e'), long('f')].join('\n'));
+    expect(tail.length).toBeLessThanOrEqual(16 * 1024);
+  });
+
   it('keeps what a failed write held and stores it with the end', async () => {
     store.failNextWrites = 1;
     log.sink('stdout', out('a\nb\n'));

@@ -28,6 +28,8 @@ export class OperationLog {
   private readonly logger = new Logger(OperationLog.name);
   private readonly splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   private readonly tail: string[] = [];
+  /** Characters of the tail joined with newlines, kept as lines come and go (no join per line). */
+  private tailChars = -1;
   private pending: NewEvent[] = [];
   private lastSeq = 0;
   private outputEvents = 0;
@@ -70,7 +72,8 @@ export class OperationLog {
 
   private line(stream: Stream, line: string): void {
     this.tail.push(line);
-    while (this.tail.length > TAIL_LINES || (this.tail.length > 1 && this.tail.join('\n').length > TAIL_MAX_CHARS)) this.tail.shift();
+    this.tailChars += line.length + 1;
+    while (this.tail.length > TAIL_LINES || (this.tail.length > 1 && this.tailChars > TAIL_MAX_CHARS)) this.tailChars -= this.tail.shift()!.length + 1;
     if (this.outputEvents < MAX_OUTPUT_EVENTS) {
       this.outputEvents++;
       this.pending.push({ type: 'output', data: { stream, line } });
