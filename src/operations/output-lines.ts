@@ -26,25 +26,29 @@ export class LineSplitter {
   }
 
   private split(text: string): string[] {
+    // A CRLF split across chunks: the CR ended the line already.
+    if (this.lastWasCr && text.startsWith('\n')) text = text.slice(1);
+    if (text.length > 0) this.lastWasCr = text.endsWith('\r');
     const lines: string[] = [];
-    for (const char of text) {
-      if (char === '\n' && this.lastWasCr) {
-        this.lastWasCr = false;
-        continue;
-      }
-      this.lastWasCr = char === '\r';
-      if (char === '\n' || char === '\r') {
-        lines.push(this.partial);
-        this.partial = '';
-      } else {
-        this.partial += char;
-        if (this.partial.length >= MAX_LINE_CHARS) {
-          lines.push(this.partial);
-          this.partial = '';
-        }
-      }
+    let start = 0;
+    for (const match of text.matchAll(/\r\n|\r|\n/g)) {
+      this.take(text.slice(start, match.index), lines);
+      lines.push(this.partial);
+      this.partial = '';
+      start = match.index + match[0].length;
     }
+    this.take(text.slice(start), lines);
     return lines;
+  }
+
+  /** Adds unterminated text to the line being built, cutting it at MAX_LINE_CHARS. */
+  private take(text: string, lines: string[]): void {
+    let rest = this.partial + text;
+    while (rest.length >= MAX_LINE_CHARS) {
+      lines.push(rest.slice(0, MAX_LINE_CHARS));
+      rest = rest.slice(MAX_LINE_CHARS);
+    }
+    this.partial = rest;
   }
 }
 
