@@ -1,27 +1,20 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration.js';
-import { PgNotifyListener } from '../database/pg-notify-listener.js';
+import { ReplicaChannel } from '../database/replica-channel.js';
 
 /** The PostgreSQL channel replicas tell each other about operations on. */
 export const OPERATION_SIGNALS_CHANNEL = 'cs2_ssh_pool_operations';
 
 /** `events`: new events of `operationId` are stored. `cancel`: whoever runs it should stop it. */
-type Signal = { kind: 'events' | 'cancel'; operationId: string; origin?: string };
+type Signal = { kind: 'events' | 'cancel'; operationId: string };
 
-function parseSignal(payload: string): Signal | null {
-  try {
-    const value = JSON.parse(payload) as Record<string, unknown>;
-    const { kind, operationId } = value ?? {};
-    const origin = typeof value.origin === 'string' ? value.origin : undefined;
-    return (kind === 'events' || kind === 'cancel') && typeof operationId === 'string' ? { kind, operationId, origin } : null;
-  } catch {
-    return null;
-  }
+function parseSignal(value: Record<string, unknown>): Signal | null {
+  const { kind, operationId } = value;
+  return (kind === 'events' || kind === 'cancel') && typeof operationId === 'string' ? { kind, operationId } : null;
 }
 
 /**
@@ -32,32 +25,28 @@ function parseSignal(payload: string): Signal | null {
  */
 @Injectable()
 export class OperationSignals implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(OperationSignals.name);
   private readonly local = new EventEmitter();
-  /** Lets this replica skip its own notifications: it delivered them locally at once. */
-  private readonly origin = randomUUID();
-  private readonly listener: PgNotifyListener | null;
+  private readonly replicas: ReplicaChannel<Signal>;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource, config: ConfigService<AppConfig, true>) {
+  constructor(@InjectDataSource() dataSource: DataSource, config: ConfigService<AppConfig, true>) {
     // One listener per SSE subscriber and one per running operation: no fixed bound.
     this.local.setMaxListeners(0);
-    this.listener =
-      dataSource.options.type === 'postgres'
-        ? new PgNotifyListener({
-            url: config.get('database', { infer: true }).url,
-            channel: OPERATION_SIGNALS_CHANNEL,
-            onNotification: (payload) => this.received(payload),
-            onListening: () => this.local.emit('resync'),
-          })
-        : null;
+    this.replicas = new ReplicaChannel({
+      dataSource,
+      url: config.get('database', { infer: true }).url,
+      channel: OPERATION_SIGNALS_CHANNEL,
+      parse: parseSignal,
+      onMessage: (signal) => this.local.emit(`${signal.kind}:${signal.operationId}`),
+      onResync: () => this.local.emit('resync'),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.listener?.start();
+    await this.replicas.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.listener?.stop();
+    await this.replicas.stop();
   }
 
   /** Call after the events were committed. Never throws: readers also look again on their own. */
@@ -82,21 +71,6 @@ export class OperationSignals implements OnApplicationBootstrap, OnApplicationSh
 
   private async send(signal: Signal): Promise<void> {
     this.local.emit(`${signal.kind}:${signal.operationId}`);
-    if (this.listener === null) return;
-    try {
-      await this.dataSource.query('SELECT pg_notify($1, $2)', [OPERATION_SIGNALS_CHANNEL, JSON.stringify({ ...signal, origin: this.origin })]);
-    } catch (error) {
-      this.logger.warn(`Could not notify replicas about operation ${signal.operationId}: ${error instanceof Error ? error.message : error}`);
-    }
-  }
-
-  private received(payload: string): void {
-    const signal = parseSignal(payload);
-    if (signal === null) {
-      this.logger.warn('Unreadable operation signal; every reader looks again');
-      this.local.emit('resync');
-      return;
-    }
-    if (signal.origin !== this.origin) this.local.emit(`${signal.kind}:${signal.operationId}`);
+    await this.replicas.publish(signal, `operation ${signal.operationId}`);
   }
 }
