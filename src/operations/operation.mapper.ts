@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { OperationPage } from './operations.service.js';
 import { ACTIONS, type Action, type OperationEntity, type OperationStatus, STATUSES } from './operation.entity.js';
 
 export class OperationStartedDto {
@@ -62,4 +63,8 @@ export function toOperationDto(operation: OperationEntity): OperationDto {
     outputTail: operation.outputTail,
     error: operation.errorCode ? { code: operation.errorCode, message: operation.errorMessage ?? '' } : null,
   };
+}
+
+export function toOperationPage(page: OperationPage): OperationPageDto {
+  return { ...page, items: page.items.map(toOperationDto) };
 }

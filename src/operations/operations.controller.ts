@@ -8,7 +8,7 @@ import { ApiErrors, ApiProtected, BODY_ERRORS, ID_ERRORS, TARGET_ERRORS } from '
 import { ServerErrorCode } from '../servers/servers.errors.js';
 import { SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { ACTIONS, type Action } from './operation.entity.js';
-import { BatchStartedDto, OperationDto, OperationPageDto, OperationStartedDto, toOperationDto, toOperationStarted } from './operation.mapper.js';
+import { BatchStartedDto, OperationDto, OperationPageDto, OperationStartedDto, toOperationDto, toOperationPage, toOperationStarted } from './operation.mapper.js';
 import { BatchOperationsDto, HistoryQueryDto } from './operations.dto.js';
 import { OperationErrorCode } from './operations.errors.js';
 import { OperationsService } from './operations.service.js';
@@ -101,9 +101,6 @@ export class OperationsController {
   @ApiOkResponse({ type: OperationPageDto })
   @ApiErrors(...ID_ERRORS)
   async history(@UuidParam('id') id: string, @Query() query: HistoryQueryDto): Promise<OperationPageDto> {
-    const limit = query.limit ?? 20;
-    const offset = query.offset ?? 0;
-    const [items, total] = await this.operations.history(id, limit, offset);
-    return { items: items.map(toOperationDto), total, limit, offset };
+    return toOperationPage(await this.operations.history(id, query.limit, query.offset));
   }
 }

@@ -4,6 +4,8 @@ import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsIn, IsInt, IsOptional, IsUUI
 import { ACTIONS, type Action } from './operation.entity.js';
 
 export const MAX_BATCH = 100;
+/** Operations listed per page unless the caller asks for another number. */
+export const HISTORY_LIMIT = 20;
 
 export class ActionParamsDto {
   @IsIn(ACTIONS)
@@ -30,7 +32,7 @@ export class HistoryQueryDto {
   @IsInt()
   @Min(1)
   @Max(100)
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: HISTORY_LIMIT })
   limit?: number;
 
   @IsOptional()

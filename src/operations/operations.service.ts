@@ -19,7 +19,15 @@ import { runOperation } from './operation-runner.js';
 import { OperationSignals } from './operation-signals.js';
 import { OperationStore } from './operation-store.js';
 import { type Action, type OperationEntity, runningOperation } from './operation.entity.js';
+import { HISTORY_LIMIT } from './operations.dto.js';
 import { OperationError, OperationErrorCode } from './operations.errors.js';
+
+export interface OperationPage {
+  items: OperationEntity[];
+  total: number;
+  limit: number;
+  offset: number;
+}
 
 interface Planned {
   operation: OperationEntity;
@@ -124,10 +132,11 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  /** Newest first. @throws ServerError SERVER_NOT_FOUND */
-  async history(serverId: string, limit: number, offset: number): Promise<[OperationEntity[], number]> {
+  /** A page of the server's operations, newest first. @throws ServerError SERVER_NOT_FOUND */
+  async history(serverId: string, limit = HISTORY_LIMIT, offset = 0): Promise<OperationPage> {
     await this.servers.get(serverId);
-    return this.store.history(serverId, limit, offset);
+    const [items, total] = await this.store.history(serverId, limit, offset);
+    return { items, total, limit, offset };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import { type BatchStartedDto, type OperationDto, type OperationPageDto, type OperationStartedDto, toOperationDto, toOperationStarted } from '../operations/operation.mapper.js';
+import { type BatchStartedDto, type OperationDto, type OperationPageDto, type OperationStartedDto, toOperationDto, toOperationPage, toOperationStarted } from '../operations/operation.mapper.js';
 import { BatchOperationsDto } from '../operations/operations.dto.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { type OperationEventMessage, CallerConnection, type RpcConnection, toRpcEvents } from './operation-events.rpc.js';
@@ -36,9 +36,8 @@ export class OperationsRpcController {
   }
 
   @MessagePattern(RpcPattern.OPERATIONS_LIST)
-  async list(@RpcBody() { id, limit = 20, offset = 0 }: OperationHistoryPayload): Promise<OperationPageDto> {
-    const [items, total] = await this.operations.history(id, limit, offset);
-    return { items: items.map(toOperationDto), total, limit, offset };
+  async list(@RpcBody() { id, limit, offset }: OperationHistoryPayload): Promise<OperationPageDto> {
+    return toOperationPage(await this.operations.history(id, limit, offset));
   }
 
   /**
