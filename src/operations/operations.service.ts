@@ -194,8 +194,7 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async plan(serverId: string, action: Action): Promise<Planned> {
-    const server = await this.servers.get(serverId);
-    const target = await this.servers.targetFor(serverId);
+    const { server, target } = await this.servers.withTarget(serverId);
     const now = new Date();
     const operation = runningOperation({
       id: randomUUID(),

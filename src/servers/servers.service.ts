@@ -64,6 +64,12 @@ export class ServersService {
     );
   }
 
+  /** The server and its SSH target, both from one read of its record. @throws ServerError SERVER_NOT_FOUND and as SshTargetFactory.build */
+  async withTarget(id: string): Promise<{ server: ServerEntity; target: SshTarget }> {
+    const server = await this.get(id);
+    return { server, target: await this.targets.build(server) };
+  }
+
   /** @throws ServerError SERVER_NOT_FOUND */
   async get(id: string): Promise<ServerEntity> {
     const server = await this.servers.findOneBy({ id });
