@@ -68,6 +68,7 @@ describe('AllExceptionsFilter', () => {
     [SshPoolErrorCode.UNREACHABLE]: 502,
     [SshPoolErrorCode.HOST_KEY_MISMATCH]: 502,
     [SshPoolErrorCode.CHANNEL_FAILED]: 502,
+    [SshPoolErrorCode.OUTCOME_UNKNOWN]: 502,
     [SshPoolErrorCode.CONNECT_TIMEOUT]: 504,
     [SshPoolErrorCode.EXEC_TIMEOUT]: 504,
     [SshPoolErrorCode.HOST_DOWN]: 503,

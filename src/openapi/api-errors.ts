@@ -112,4 +112,4 @@ export const CONNECT_ERRORS: ApiErrorCode[] = [
   SshPoolErrorCode.TARGET_FORBIDDEN,
 ];
 /** Running a command: everything connecting can answer, and the command's own failures. */
-export const EXEC_ERRORS: ApiErrorCode[] = [...CONNECT_ERRORS, SshPoolErrorCode.CHANNEL_FAILED, SshPoolErrorCode.EXEC_TIMEOUT];
+export const EXEC_ERRORS: ApiErrorCode[] = [...CONNECT_ERRORS, SshPoolErrorCode.CHANNEL_FAILED, SshPoolErrorCode.OUTCOME_UNKNOWN, SshPoolErrorCode.EXEC_TIMEOUT];

@@ -1,10 +1,10 @@
 import type { ConnectionGroup, Slot } from './connection-group.js';
 import { timeoutError } from './exec-runner.js';
 import type { PooledConnection } from './pooled-connection.js';
-import { ChannelRefusedError, ConnectionLostError, SpareLostError, type ChannelOutcome, type SshChannel } from './ssh-connector.js';
+import { ChannelRefusedError, ConnectionLostError, OutcomeUnknownError, SpareLostError, type ChannelOutcome, type SshChannel } from './ssh-connector.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 
-/** Opens refused or lost before the command fails with SSH_CHANNEL_FAILED. */
+/** Opens refused, or lost before the exec request was sent, before the command fails with SSH_CHANNEL_FAILED. */
 const MAX_OPEN_ATTEMPTS = 12;
 
 export interface PooledRequest<T extends ChannelOutcome> {
@@ -21,9 +21,12 @@ export interface PooledRequest<T extends ChannelOutcome> {
 }
 
 /**
- * Runs one command on a channel of `group`. A refused open (sshd's MaxSessions, or a session it has
- * not freed yet) and an open on a connection that just died are retried — nothing ran — and never
- * close the shared connection. Slot accounting follows the real channel even after a timeout.
+ * Runs one command on a channel of `group`, at most once. Sent again only when it provably did not
+ * start: a refused open (sshd's MaxSessions, or a session it has not freed yet), an open on a
+ * connection that died before the exec request was written, or an exec request the server refused
+ * or whose channel it closed first. A request written to a connection that then died unanswered is
+ * SSH_OUTCOME_UNKNOWN, never retried. A refusal never closes the shared connection. Slot accounting
+ * follows the real channel even after a timeout.
  */
 export async function execOnGroup<T extends ChannelOutcome>(
   group: ConnectionGroup,
@@ -38,10 +41,9 @@ export async function execOnGroup<T extends ChannelOutcome>(
     const { connection } = slot;
     try {
       const channel = await raceAbort(openTracked(group, slot, request), request.abort, killChannel);
-      const output = await request.consume(channel, request.abort);
-      if (output.lost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `connection to ${connection.key.hostId} was lost while the command ran`);
-      return { output, hit: firstHit };
+      return { output: checkedOutcome(await request.consume(channel, request.abort), connection.key.hostId), hit: firstHit };
     } catch (error) {
+      if (error instanceof OutcomeUnknownError) throw execFailure(error, connection.key.hostId);
       if (error instanceof SpareLostError) {
         if (spareLost) throw new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${connection.key.hostId} closed the channel before the command started`);
         spareLost = true;
@@ -85,7 +87,8 @@ function openTracked(group: ConnectionGroup, slot: Slot, request: PooledRequest<
         // The session was counted open: its slot frees when the server confirms the close.
         open.discard();
         void open.closed.then(() => group.channelClosed(connection, false));
-        throw error instanceof SpareLostError ? error : new SpareLostError('session channel failed');
+        // Anything but a proven refusal may have reached the server: never sent again.
+        throw error instanceof SpareLostError ? error : new OutcomeUnknownError('exec request failed');
       },
     ),
   );
@@ -172,6 +175,32 @@ export function raceAbort<T>(pending: Promise<T>, abort: AbortSignal, discard: (
       },
     );
   });
+}
+
+/** SSH_OUTCOME_UNKNOWN: the command may have run; the caller must not assume either way. */
+function outcomeUnknown(hostId: string, when: string): SshPoolError {
+  return new SshPoolError(
+    SshPoolErrorCode.OUTCOME_UNKNOWN,
+    `the connection to ${hostId} was lost ${when}: the command may have run on the host; it was not retried`,
+  );
+}
+
+/**
+ * A channel that closed without an exit status (its connection died) ran a command whose end nobody
+ * saw; an exec request lost unanswered may have run. Both are SSH_OUTCOME_UNKNOWN (pooled or not).
+ */
+export function checkedOutcome<T extends ChannelOutcome>(output: T, hostId: string): T {
+  if (output.lost) throw outcomeUnknown(hostId, 'while the command ran');
+  return output;
+}
+
+/** The pool error for what a bare connection's `exec` threw (the unpooled path: nothing is retried there). */
+export function execFailure(error: unknown, hostId: string): unknown {
+  if (error instanceof OutcomeUnknownError) return outcomeUnknown(hostId, 'before the server answered the command');
+  if (error instanceof ChannelRefusedError || error instanceof ConnectionLostError || error instanceof SpareLostError) {
+    return new SshPoolError(SshPoolErrorCode.CHANNEL_FAILED, `${hostId} could not start the command: ${error.message}`);
+  }
+  return error;
 }
 
 export const killChannel = (channel: SshChannel): void => channel.kill('KILL');

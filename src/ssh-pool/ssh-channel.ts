@@ -6,8 +6,14 @@ import { execOnSession, isSessionOpen, sendSignal } from './ssh2-session.js';
 export class ChannelRefusedError extends Error {}
 /** The connection was gone before the channel opened: nothing ran, safe to retry elsewhere. */
 export class ConnectionLostError extends Error {}
-/** A spare channel closed (by the server, or on a dead connection) before its command was accepted: nothing ran. */
+/**
+ * The exec request provably did not start a command: the channel was closed before the request was
+ * written, the server refused the request, or the server closed the channel before answering it.
+ * Safe to send again.
+ */
 export class SpareLostError extends Error {}
+/** The exec request was written and the connection was lost before any answer: the command may have run. Never sent again. */
+export class OutcomeUnknownError extends Error {}
 
 /** The feature test's command: its exit code must come back through a spare channel. */
 export const SPARE_TEST_EXIT = 7;
@@ -52,8 +58,11 @@ function drainAndClose(stream: ClientChannel): void {
   stream.close();
 }
 
-/** An open session channel with no request yet: a command on it costs one round trip. */
-export function wrapSpare(stream: ClientChannel): SpareChannel {
+/**
+ * An open session channel with no request yet: a command on it costs one round trip.
+ * `connectionClosed` says whether its connection is gone (ssh2's client emitted `close`).
+ */
+export function wrapSpare(stream: ClientChannel, connectionClosed: () => boolean): SpareChannel {
   const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
   let used = false;
   return {
@@ -64,9 +73,10 @@ export function wrapSpare(stream: ClientChannel): SpareChannel {
     exec(command) {
       used = true;
       return new Promise((resolve, reject) => {
-        execOnSession(stream, command, (failed) => {
-          if (failed) reject(new SpareLostError('the spare channel closed before its command started'));
-          else resolve(wrapChannel(stream, true));
+        execOnSession(stream, command, connectionClosed, (reply) => {
+          if (reply === 'started') resolve(wrapChannel(stream, true));
+          else if (reply === 'not-started') reject(new SpareLostError('the channel closed or was refused before its command started'));
+          else reject(new OutcomeUnknownError('the connection was lost after the command was sent, before the server answered'));
         });
         // EOF right behind the request (RFC 4254 allows it; sshd has started the command by then): stdin closes
         // without waiting for the reply. A refused request leaves the channel to be discarded anyway.
@@ -104,7 +114,8 @@ export async function spareFeatureTest(
   try {
     return await Promise.race([test(), deadline]);
   } catch (error) {
-    return error instanceof ChannelRefusedError || error instanceof ConnectionLostError ? undefined : false;
+    const inconclusive = error instanceof ChannelRefusedError || error instanceof ConnectionLostError || error instanceof OutcomeUnknownError;
+    return inconclusive ? undefined : false;
   } finally {
     clearTimeout(timer);
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { HostKeyVerdict } from './host-key-verifier.js';
-import { ChannelRefusedError, ConnectionLostError, spareFeatureTest, SPARE_TEST_EXIT, wrapChannel, wrapSpare } from './ssh-channel.js';
+import { ChannelRefusedError, ConnectionLostError, OutcomeUnknownError, SpareLostError, spareFeatureTest, SPARE_TEST_EXIT, wrapChannel, wrapSpare } from './ssh-channel.js';
 import { hasSessionInternals, openSession } from './ssh2-session.js';
 import { SshPoolError, SshPoolErrorCode } from './ssh-pool.errors.js';
 import type { SshAuth } from './ssh-pool.types.js';
@@ -66,7 +66,11 @@ export interface SpareChannel {
   readonly alive: boolean;
   /** Settles when the channel is closed on both sides (only observed once it was used or discarded). */
   readonly closed: Promise<void>;
-  /** Runs `command` on it, stdin closed. @throws SpareLostError when the channel was gone first (nothing ran). */
+  /**
+   * Runs `command` on it, stdin closed.
+   * @throws SpareLostError when the command provably did not start (closed first, or refused);
+   *   OutcomeUnknownError when the request was sent and the connection died unanswered
+   */
   exec(command: string): Promise<SshChannel>;
   /** Closes it unused. */
   discard(): void;
@@ -74,7 +78,11 @@ export interface SpareChannel {
 
 /** An authenticated connection that channels are multiplexed over. */
 export interface SshConnection {
-  /** @throws ChannelRefusedError when the server refuses the session (MaxSessions), ConnectionLostError when the connection is gone. */
+  /**
+   * @throws ChannelRefusedError when the server refuses the session (MaxSessions), ConnectionLostError
+   *   when the connection is gone before the exec request was sent, SpareLostError and
+   *   OutcomeUnknownError as a spare's `exec` does
+   */
   exec(command: string): Promise<SshChannel>;
   /**
    * Present only when spare channels work on this connection (asked for, and the feature test passed).
@@ -88,7 +96,7 @@ export interface SshConnection {
   close(): void;
 }
 
-export { ChannelRefusedError, ConnectionLostError, SpareLostError } from './ssh-channel.js';
+export { ChannelRefusedError, ConnectionLostError, OutcomeUnknownError, SpareLostError } from './ssh-channel.js';
 
 /**
  * sshd frees a closed session a loop turn late (pooled-connection's RELEASE_LAG_MS): the test's
@@ -116,7 +124,7 @@ export class SshConnector {
       client.once('ready', () => {
         settled = true;
         client.removeListener('close', onHandshakeClose);
-        resolve(params.spareChannels ? this.withSpares(client, params.readyTimeoutMs) : new Ssh2Connection(client));
+        resolve(params.spareChannels ? this.withSpares(client, params.readyTimeoutMs) : this.withoutSpares(client));
       });
       const config: ConnectConfig = {
         host: params.address ?? params.host,
@@ -152,6 +160,12 @@ export class SshConnector {
   /** The feature test's command (protected: a test makes it fail). */
   protected spareTestCommand = `exit ${SPARE_TEST_EXIT}`;
 
+  private withoutSpares(client: Client): SshConnection {
+    const connection = new Ssh2Connection(client);
+    connection.twoStep = this.hasSessionInternals(client);
+    return connection;
+  }
+
   private async withSpares(client: Client, timeoutMs: number): Promise<SshConnection> {
     const connection = new Ssh2Connection(client);
     if (!this.hasSessionInternals(client)) return connection;
@@ -164,6 +178,7 @@ export class SshConnector {
     // Only the connection that ran the test waits for sshd to free its session; others go at once.
     if (ranTest && connection.releasedAt !== undefined) await new Promise((resolve) => setTimeout(resolve, SPARE_TEST_SETTLE_MS));
     if (works) connection.openSpare = () => connection.openSession();
+    connection.twoStep = works;
     return connection;
   }
 }
@@ -203,6 +218,11 @@ class Ssh2Connection implements SshConnection {
   /** Set once the connector's feature test passed. */
   openSpare?: () => Promise<SpareChannel>;
   releasedAt?: number;
+  /**
+   * Commands open their channel in ssh2's two private steps (ssh2-session.ts), which tell an exec the
+   * server never got from one whose connection died unanswered. Off: `client.exec`, which cannot.
+   */
+  twoStep = false;
 
   constructor(private readonly client: Client) {
     // Errors after the handshake (keepalive timeout, socket reset) end in 'close'; keep the first as the reason.
@@ -216,24 +236,39 @@ class Ssh2Connection implements SshConnection {
   }
 
   exec(command: string): Promise<SshChannel> {
-    return this.open((done) => this.client.exec(command, done), wrapChannel);
+    if (this.twoStep) {
+      return this.openSession().then((session) =>
+        session.exec(command).catch((error: unknown) => {
+          session.discard();
+          throw error;
+        }),
+      );
+    }
+    // client.exec hides whether its exec request was written when the connection dies: assume it was.
+    return this.open((done) => this.client.exec(command, done), wrapChannel, () => new OutcomeUnknownError('connection closed during exec'));
   }
 
   /** A session channel with no request yet (ssh2 internals); exposed as `openSpare` once they passed the feature test. */
   openSession(): Promise<SpareChannel> {
-    return this.open((done) => openSession(this.client, done), wrapSpare);
+    return this.open(
+      (done) => openSession(this.client, done),
+      (stream) => wrapSpare(stream, () => this.closed),
+      () => new ConnectionLostError('connection closed while opening a channel'),
+    );
   }
 
-  private open<T>(start: (done: (error: Error | undefined, stream: ClientChannel) => void) => void, wrap: (stream: ClientChannel) => T): Promise<T> {
+  /** `lost` is the error for a connection that closed before `start` answered. */
+  private open<T>(start: (done: (error: Error | undefined, stream: ClientChannel) => void) => void, wrap: (stream: ClientChannel) => T, lost: () => Error): Promise<T> {
     if (this.closed) return Promise.reject(new ConnectionLostError('connection closed'));
     return new Promise((resolve, reject) => {
       try {
         start((error, stream) => {
           if (!error) return resolve(wrap(stream));
           const reason = (error as Error & { reason?: unknown }).reason;
-          if (this.closed) reject(new ConnectionLostError('connection closed while opening a channel'));
+          if (this.closed) reject(lost());
           else if (typeof reason === 'number') reject(new ChannelRefusedError(`channel refused (reason ${reason})`));
-          else reject(error);
+          // The server closed the channel, or refused the exec request, on a live connection: nothing ran.
+          else reject(new SpareLostError(error.message));
         });
       } catch {
         // ssh2 throws "Not connected" synchronously when the socket is already gone.

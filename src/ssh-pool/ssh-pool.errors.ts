@@ -10,8 +10,13 @@ export enum SshPoolErrorCode {
   EXEC_TIMEOUT = 'EXEC_TIMEOUT',
   HOST_DOWN = 'SSH_HOST_DOWN',
   SHUTTING_DOWN = 'POOL_SHUTTING_DOWN',
-  /** The connection died under a running command, or the server refused channels persistently. */
+  /** The server refused channels persistently, or closed two in a row before their command started (nothing ran). */
   CHANNEL_FAILED = 'SSH_CHANNEL_FAILED',
+  /**
+   * The command was sent and the connection was lost before it ended (or before the server answered
+   * the request): it may have run on the host, and it was not sent again.
+   */
+  OUTCOME_UNKNOWN = 'SSH_OUTCOME_UNKNOWN',
   /** The private key cannot be decoded (not a key, wrong or missing passphrase, too costly): the caller's error, never a host failure. */
   KEY_INVALID = 'SSH_KEY_INVALID',
   /** The host resolves only to addresses SSH_TARGET_ALLOW/SSH_TARGET_DENY refuse; never a host failure. */
@@ -25,6 +30,7 @@ export function poolErrorKind(code: SshPoolErrorCode): ErrorKind {
     case SshPoolErrorCode.UNREACHABLE:
     case SshPoolErrorCode.HOST_KEY_MISMATCH:
     case SshPoolErrorCode.CHANNEL_FAILED:
+    case SshPoolErrorCode.OUTCOME_UNKNOWN:
       return ErrorKind.UPSTREAM_FAILURE;
     case SshPoolErrorCode.CONNECT_TIMEOUT:
     case SshPoolErrorCode.EXEC_TIMEOUT:

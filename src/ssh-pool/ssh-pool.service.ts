@@ -10,7 +10,7 @@ import { PoolCounters } from './pool-counters.js';
 import { PoolDialer } from './pool-dialer.js';
 import { PoolGroups } from './pool-groups.js';
 import type { PoolObserver } from './pool-observer.js';
-import { execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
+import { checkedOutcome, execFailure, execOnGroup, killChannel, raceAbort } from './pooled-exec.js';
 import { PooledConnection } from './pooled-connection.js';
 import { retireEach } from './retire.js';
 import { SshConnector, type ChannelExit, type ChannelOutcome, type SshChannel } from './ssh-connector.js';
@@ -87,7 +87,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
    * Runs `command` on the target's host through its pooled connection.
    * A non-zero exit is a result, not an error.
    * @throws SshPoolError EXEC_TIMEOUT (remote command killed), SSH_AUTH_FAILED, SSH_UNREACHABLE,
-   *   SSH_HOST_KEY_MISMATCH, SSH_CONNECT_TIMEOUT, SSH_HOST_DOWN, SSH_CHANNEL_FAILED, POOL_SHUTTING_DOWN,
+   *   SSH_HOST_KEY_MISMATCH, SSH_CONNECT_TIMEOUT, SSH_HOST_DOWN, SSH_CHANNEL_FAILED, SSH_OUTCOME_UNKNOWN (the command
+   *   may have run; never retried), POOL_SHUTTING_DOWN,
    *   SSH_KEY_INVALID, SSH_TARGET_FORBIDDEN
    */
   async exec(target: SshTarget, command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -300,7 +301,10 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
     this.counters.misses++;
     const ssh = await raceAbort(this.dialer.dial(target, key), abort, (late) => late.close());
     try {
-      return await consume(await raceAbort(ssh.exec(command), abort, killChannel), abort);
+      const channel = await raceAbort(ssh.exec(command), abort, killChannel).catch((error: unknown) => {
+        throw execFailure(error, key.hostId);
+      });
+      return checkedOutcome(await consume(channel, abort), key.hostId);
     } finally {
       ssh.close();
     }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Client, ClientChannel } from 'ssh2';
 
 /**
@@ -24,7 +25,7 @@ interface ChannelInternals {
   incoming: { state: string };
   outgoing: { id: number; state: string };
   _callbacks: ((failed: boolean | Error) => void)[];
-  _client: { _protocol: { exec(id: number, command: string, wantReply: boolean): void; signal(id: number, name: string): void } };
+  _client: { _sock?: Socket; _protocol: { exec(id: number, command: string, wantReply: boolean): void; signal(id: number, name: string): void } };
   subtype?: string;
   allowHalfOpen: boolean;
 }
@@ -58,21 +59,38 @@ export function isSessionOpen(stream: ClientChannel): boolean {
   return channel.incoming.state === 'open' && channel.outgoing.state === 'open';
 }
 
+/** What became of an exec request: only `not-started` proves that the command did not run. */
+export type ExecReply = 'started' | 'not-started' | 'unknown';
+
 /**
- * Step two: sends `exec` on an open session channel; `done(false)` once the server accepted it,
- * `done(true)` when it refused or the channel closed first (the command did not run).
+ * Step two: sends `exec` on an open session channel and reports the server's answer.
+ * - `started`: CHANNEL_SUCCESS.
+ * - `not-started`: the channel was closed before the request was written (its state, or a socket ssh2
+ *   no longer writes to: it would drop the bytes), the server answered CHANNEL_FAILURE, or the server's
+ *   CHANNEL_CLOSE came first (sshd answers a request before anything else on its channel).
+ * - `unknown`: the request was written, then the connection closed before any answer (keepalive, a
+ *   reset, our own close): the server may have run it.
+ * ssh2 fails a channel's pending callbacks with `true` in all three failure cases. It emits the
+ * client's `close` before it fails them for a dead connection, so `connectionClosed()` tells that case.
  */
-export function execOnSession(stream: ClientChannel, command: string, done: (failed: boolean) => void): void {
+export function execOnSession(stream: ClientChannel, command: string, connectionClosed: () => boolean, done: (reply: ExecReply) => void): void {
   const channel = stream as unknown as ChannelInternals;
-  if (!isSessionOpen(stream)) return done(true);
+  if (!isSessionOpen(stream) || !socketWritable(channel._client._sock)) return done('not-started');
   channel._callbacks.push((failed) => {
-    if (!failed) {
+    if (failed === false) {
       channel.subtype = 'exec';
       channel.allowHalfOpen = true;
+      return done('started');
     }
-    done(failed !== false);
+    done(connectionClosed() ? 'unknown' : 'not-started');
   });
   channel._client._protocol.exec(channel.outgoing.id, command, true);
+}
+
+/** ssh2's own test before it writes (lib/utils.js isWritable): a socket that saw the peer's FIN gets nothing. */
+function socketWritable(socket: Socket | undefined): boolean {
+  const state = (socket as unknown as { _readableState?: { ended?: boolean } } | undefined)?._readableState;
+  return socket !== undefined && socket.writable && state?.ended === false;
 }
 
 /**

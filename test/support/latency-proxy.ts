@@ -38,6 +38,41 @@ export function startBatchingProxy(target: { host: string; port: number }, every
   });
 }
 
+export interface BlackholeProxy extends TestProxy {
+  /**
+   * On the connections open now: the first client chunk of at least `bytes` (a request padded to be
+   * told from pings and channel opens by its size: the bytes are encrypted) still reaches the server,
+   * then every byte is dropped both ways while both sockets stay open, as on a partitioned link.
+   * Connections made later pass everything.
+   */
+  blackholeAfter(bytes: number): void;
+}
+
+/** A TCP proxy on loopback that passes everything until told to swallow a live connection (blackholeAfter). */
+export async function startBlackholeProxy(target: { host: string; port: number }): Promise<BlackholeProxy> {
+  const arms = new Set<(bytes: number) => void>();
+  const proxy = await startProxy(target, (client, upstream) => {
+    let threshold = Number.POSITIVE_INFINITY;
+    let holed = false;
+    arms.add((bytes) => (threshold = bytes));
+    client.on('data', (chunk: Buffer) => {
+      if (holed) return;
+      upstream.write(chunk);
+      holed = chunk.length >= threshold;
+    });
+    upstream.on('data', (chunk: Buffer) => holed || client.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return {
+    ...proxy,
+    blackholeAfter: (bytes) => {
+      arms.forEach((arm) => arm(bytes));
+      arms.clear();
+    },
+  };
+}
+
 /** Accepts on 127.0.0.1, connects each client to `target`, and lets `link` move the bytes. */
 async function startProxy(target: { host: string; port: number }, link: (client: Socket, upstream: Socket) => void): Promise<TestProxy> {
   const sockets = new Set<Socket>();
