@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import {
   ChannelRefusedError,
   ConnectionLostError,
+  OutcomeUnknownError,
   type ChannelExit,
   type ChannelOutcome,
   type ConnectParams,
@@ -23,6 +24,13 @@ export class FakeConnector {
   spares = false;
   /** The server closes this many sessions as their exec request arrives (the race a spare's state check cannot see). */
   closeSpareOnExec = 0;
+  /**
+   * The connection dies right after this many exec requests reached the server (which runs them), before
+   * any answer: the client cannot know whether they ran.
+   */
+  loseConnectionOnExec = 0;
+  /** Every command the server started, in order (what a host would have run). */
+  readonly ran: string[] = [];
   /** How long after a channel's close its session still counts against maxSessions (sshd's late free). */
   freeLagMs = 0;
   connectDelayMs = 5;
@@ -57,11 +65,21 @@ export class FakeConnection implements SshConnection {
   /** Log of spare events, in order: 'open', 'discard', 'server-close', 'exec', and 'connection-close'. */
   readonly spareLog: string[] = [];
   private readonly listeners: (() => void)[] = [];
+  /** Ends each running command's channel as lost (its connection died). */
+  private readonly running = new Set<() => void>();
 
   constructor(private readonly fake: FakeConnector) {}
 
   exec(command: string): Promise<SshChannel> {
-    return this.openAnd(() => this.start(command));
+    return this.openAnd(() => this.start(command)).then((channel) => this.answer(channel));
+  }
+
+  /** The server's answer to an exec request it has started: lost with the connection when told so. */
+  private answer(channel: SshChannel): Promise<SshChannel> {
+    if (this.fake.loseConnectionOnExec === 0) return Promise.resolve(channel);
+    this.fake.loseConnectionOnExec--;
+    this.close();
+    return Promise.reject(new OutcomeUnknownError('connection lost before the answer'));
   }
 
   openSession(): Promise<SpareChannel> {
@@ -118,7 +136,7 @@ export class FakeConnection implements SshConnection {
         // The command's channel frees the session when it ends; `closed` follows it.
         const channel = this.start(command);
         void channel.closed.then(() => confirm());
-        return new Promise((resolve) => setImmediate(() => resolve(channel)));
+        return new Promise<SshChannel>((resolve) => setImmediate(() => resolve(channel))).then((started) => this.answer(started));
       },
       discard: () => {
         if (state === 'idle') {
@@ -138,9 +156,11 @@ export class FakeConnection implements SshConnection {
     this.spareLog.push('connection-close');
     this.closed = true;
     for (const listener of this.listeners.splice(0)) listener();
+    for (const lose of [...this.running]) lose();
   }
 
   private start(command: string): SshChannel {
+    this.fake.ran.push(command);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let exit!: (outcome: ChannelExit) => void;
@@ -151,6 +171,7 @@ export class FakeConnection implements SshConnection {
     const end = (outcome: ChannelOutcome) => {
       if (ended) return;
       ended = true;
+      this.running.delete(lose);
       if (!outcome.lost) exit(outcome);
       stdout.end();
       stderr.end();
@@ -162,6 +183,8 @@ export class FakeConnection implements SshConnection {
         finish(outcome);
       });
     };
+    const lose = () => close({ exitCode: null, signal: null, lost: true });
+    this.running.add(lose);
     const [verb, arg = ''] = command.split(' ', 2);
     let timer: NodeJS.Timeout | undefined;
     if (verb === 'echo') {

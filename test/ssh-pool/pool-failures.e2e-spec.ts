@@ -37,14 +37,19 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: failures (SSH_SPARE_CHAN
     expect(pool.getStats()).toMatchObject({ total_connections: 1, connects: 1 });
   });
 
-  it('replaces a connection whose server side was killed, without an error', async () => {
+  // Once the pool has seen the close, its spare went with it: the command runs once, on a fresh connection.
+  // (Sent before the close arrived, a spare's exec request would be SSH_OUTCOME_UNKNOWN: see pool-at-most-once.)
+  it('replaces a connection whose server side was killed, without an error, and runs the command once', async () => {
     ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const target = targetOn(host, user);
     await pool.exec(target, 'true');
     const before = host.acceptedAuths();
+    const sessions = host.sessionsStarted();
     host.killConnections();
+    await eventually('the pool to see the connection close', () => pool.getStats().evictions.dead === 1);
     await expect(pool.exec(target, 'echo fresh')).resolves.toMatchObject({ stdout: 'fresh\n' });
     expect(host.acceptedAuths() - before).toBe(1);
+    expect(host.sessionsStarted() - sessions).toBe(1);
   });
 
   it('finds a frozen peer by keepalive; commands on it time out instead of hanging', async () => {
