@@ -52,12 +52,14 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: failures (SSH_SPARE_CHAN
     expect(host.sessionsStarted() - sessions).toBe(1);
   });
 
+  // The timeout comes well before keepalive gives up (2/3 to 1 s after the freeze); keepalive first
+  // would answer SSH_OUTCOME_UNKNOWN (pool-at-most-once).
   it('finds a frozen peer by keepalive; commands on it time out instead of hanging', async () => {
-    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_KEEPALIVE_INTERVAL_MS: '300', SSH_KEEPALIVE_COUNT_MAX: '2' }));
+    ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_KEEPALIVE_INTERVAL_MS: '500', SSH_KEEPALIVE_COUNT_MAX: '2' }));
     const target = targetOn(host, user);
     await pool.exec(target, 'true');
     host.freeze();
-    await expect(pool.exec(target, 'echo frozen', { timeoutMs: 500 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
+    await expect(pool.exec(target, 'echo frozen', { timeoutMs: 300 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
     await eventually('keepalive to evict the frozen connection', () => pool.getStats().evictions.dead === 1, 5000);
     expect(pool.getStats().total_connections).toBe(0);
     host.thaw();
