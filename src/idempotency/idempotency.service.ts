@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
@@ -37,7 +37,7 @@ const toAnswer = (row: StoredAnswer): Answer => ({ status: row.statusCode, body:
  * SSH_OUTCOME_UNKNOWN for good (the command may have run; it never runs again).
  */
 @Injectable()
-export class IdempotencyService implements OnModuleInit, BeforeApplicationShutdown {
+export class IdempotencyService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(IdempotencyService.name);
   /** This replica, as the owner of the requests it runs. */
   readonly ownerId = randomUUID();
@@ -62,10 +62,14 @@ export class IdempotencyService implements OnModuleInit, BeforeApplicationShutdo
     this.scheduler.addInterval(CLEANUP_INTERVAL_NAME, setInterval(() => void this.cleanup(), this.config.cleanupIntervalMs));
   }
 
-  /** Answers still being stored get their attempt; leases are renewed until then. */
+  /** Answers still being stored get their attempt. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.retries);
+  }
+
+  /** Only now: requests still draining with the pool (SHUTDOWN_GRACE_MS) keep their leases until the server closed. */
+  onApplicationShutdown(): void {
     for (const name of [LEASE_INTERVAL_NAME, CLEANUP_INTERVAL_NAME]) {
       if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
     }
