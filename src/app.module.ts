@@ -6,6 +6,7 @@ import { CommonModule } from './common/common.module.js';
 import { validateConfig } from './config/configuration.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { HostKeyEntity } from './servers/host-key.entity.js';
@@ -22,6 +23,7 @@ import { TransportModule } from './transport/transport.module.js';
     DatabaseModule,
     SshPoolModule.forRoot({ imports: [TypeOrmModule.forFeature([HostKeyEntity])], hostKeyStore: TypeOrmHostKeyStore }),
     CommonModule,
+    IdempotencyModule,
     ServersModule,
     StatusModule,
     OperationsModule,

@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Logger } f
 import type { Request, Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
 import { correlationIdOf, REQUEST_ID_HEADER, rpcCorrelationIdOf } from './correlation-id.js';
-import { describeError, errorBody } from './error-response.js';
+import { describeError, type ErrorBody, errorBody, ReplayedErrorAnswer } from './error-response.js';
 
 /**
  * The one place errors become responses: an HTTP body, or for the TCP transport an RPC error whose
@@ -14,6 +14,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
   catch(error: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (error instanceof ReplayedErrorAnswer) return this.replay(error.body, host);
     if (host.getType() === 'rpc') {
       const correlationId = rpcCorrelationIdOf(host.switchToRpc().getData());
       const payload = errorBody(error, correlationId);
@@ -29,6 +30,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (body.statusCode === HttpStatus.UNAUTHORIZED) {
       response.setHeader('WWW-Authenticate', 'Bearer');
     }
+    response.status(body.statusCode).json(body);
+  }
+
+  /** A stored answer, sent again as it was (its own correlation id included); it was logged the first time. */
+  private replay(body: ErrorBody, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') return throwError(() => body);
+    const response = host.switchToHttp().getResponse<Response>();
+    response.setHeader(REQUEST_ID_HEADER, correlationIdOf(host.switchToHttp().getRequest<Request>()));
     response.status(body.statusCode).json(body);
   }
 

@@ -26,7 +26,7 @@ export class ApiTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
-    const presented = this.presentedToken(context);
+    const presented = presentedToken(context);
     if (presented !== null && this.matches(presented)) return true;
     throw new UnauthorizedException('Missing or invalid bearer token');
   }
@@ -39,15 +39,16 @@ export class ApiTokenGuard implements CanActivate {
     }
     return found;
   }
+}
 
-  private presentedToken(context: ExecutionContext): string | null {
-    if (context.getType() === 'rpc') {
-      const data: unknown = context.switchToRpc().getData();
-      const token = typeof data === 'object' && data !== null && 'token' in data ? data.token : null;
-      return typeof token === 'string' ? token : null;
-    }
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
-    const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-    return match ? match[1] : null;
+/** The bearer token an HTTP request or an RPC payload (`token`) presents, or null; checked by ApiTokenGuard. */
+export function presentedToken(context: ExecutionContext): string | null {
+  if (context.getType() === 'rpc') {
+    const data: unknown = context.switchToRpc().getData();
+    const token = typeof data === 'object' && data !== null && 'token' in data ? data.token : null;
+    return typeof token === 'string' ? token : null;
   }
+  const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  return match ? match[1] : null;
 }

@@ -15,6 +15,14 @@ export interface ErrorBody extends ErrorDescription {
   correlationId: string;
 }
 
+/** An error answer made earlier and kept (an idempotent request's stored answer): the filter sends its body unchanged. */
+export class ReplayedErrorAnswer extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(body.message);
+    this.name = 'ReplayedErrorAnswer';
+  }
+}
+
 const INTERNAL: ErrorDescription = {
   statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
   code: 'INTERNAL_ERROR',

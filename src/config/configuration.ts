@@ -15,6 +15,7 @@ export interface AppConfig {
   status: StatusConfig;
   servers: ServersConfig;
   operations: OperationsConfig;
+  idempotency: IdempotencyConfig;
 }
 
 export interface PoolConfig {
@@ -68,6 +69,19 @@ export interface OperationsConfig {
   cancelGraceMs: number;
 }
 
+export interface IdempotencyConfig {
+  ttlMs: number;
+  /** A replica that stopped renewing its requests in progress for this long is gone (OPERATION_LEASE_MS). */
+  leaseMs: number;
+  /** Period of the pruning of expired keys (POOL_CLEANUP_INTERVAL_S). */
+  cleanupIntervalMs: number;
+  /**
+   * Largest stored answer: an exec answer's two streams of SSH_MAX_OUTPUT_BYTES each, every byte at
+   * worst a 6-byte JSON escape, plus room for the other fields and error bodies.
+   */
+  maxAnswerBytes: number;
+}
+
 export function toAppConfig(env: EnvironmentVariables): AppConfig {
   const tokens = env.API_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
   return {
@@ -105,6 +119,12 @@ export function toAppConfig(env: EnvironmentVariables): AppConfig {
     },
     servers: { targetCacheTtlMs: env.SERVER_CACHE_TTL_MS },
     operations: { timeoutMs: env.OPERATION_TIMEOUT_S * 1000, leaseMs: env.OPERATION_LEASE_MS, cancelGraceMs: env.OPERATION_CANCEL_GRACE_MS },
+    idempotency: {
+      ttlMs: env.IDEMPOTENCY_TTL_S * 1000,
+      leaseMs: env.OPERATION_LEASE_MS,
+      cleanupIntervalMs: env.POOL_CLEANUP_INTERVAL_S * 1000,
+      maxAnswerBytes: 2 * 6 * env.SSH_MAX_OUTPUT_BYTES + 64 * 1024,
+    },
   };
 }
 

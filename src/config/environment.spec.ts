@@ -19,6 +19,13 @@ describe('validateConfig', () => {
     expect(() => validateConfig({ SERVER_CACHE_TTL_MS: '3600001' })).toThrow(/SERVER_CACHE_TTL_MS/);
   });
 
+  it('keeps idempotency keys a day by default, takes IDEMPOTENCY_TTL_S and refuses 0 or a non-number', () => {
+    expect(validateConfig({}).idempotency).toEqual({ ttlMs: 86_400_000, leaseMs: 15_000, cleanupIntervalMs: 60_000, maxAnswerBytes: 12 * 1024 * 1024 + 64 * 1024 });
+    expect(validateConfig({ IDEMPOTENCY_TTL_S: '60' }).idempotency.ttlMs).toBe(60_000);
+    expect(() => validateConfig({ IDEMPOTENCY_TTL_S: '0' })).toThrow(/IDEMPOTENCY_TTL_S/);
+    expect(() => validateConfig({ IDEMPOTENCY_TTL_S: 'day' })).toThrow(/IDEMPOTENCY_TTL_S/);
+  });
+
   it('takes STATUS_CACHE_MS=0 (cache off) and refuses a probe concurrency of 0', () => {
     expect(validateConfig({ STATUS_CACHE_MS: '0', STATUS_PROBE_TIMEOUT_MS: '750' })).toMatchObject({ status: { cacheMs: 0, probeTimeoutMs: 750 } });
     expect(() => validateConfig({ STATUS_PROBE_CONCURRENCY: '0', STATUS_CACHE_MS: '-1' })).toThrow(/STATUS_CACHE_MS[\s\S]*STATUS_PROBE_CONCURRENCY/);

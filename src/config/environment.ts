@@ -64,6 +64,8 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000) OPERATION_LEASE_MS = 15_000;
   /** Cancel: SIGTERM to the remote process group, SIGKILL this long after. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000) OPERATION_CANCEL_GRACE_MS = 5000;
+  /** How long an Idempotency-Key and its stored answer are kept (then the same key runs again). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(30 * 24 * 3600) IDEMPOTENCY_TTL_S = 86_400;
   @IsOptional() @IsIn(HOST_KEY_POLICIES) HOST_KEY_POLICY: (typeof HOST_KEY_POLICIES)[number] = 'accept-new';
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

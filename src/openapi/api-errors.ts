@@ -1,6 +1,7 @@
 import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { kindStatus } from '../common/error-status.js';
+import { IdempotencyErrorCode, idempotencyErrorKind } from '../idempotency/idempotency.errors.js';
 import { OperationErrorCode, operationErrorKind } from '../operations/operations.errors.js';
 import { ServerErrorCode, serverErrorKind } from '../servers/servers.errors.js';
 import { SshPoolErrorCode, poolErrorKind } from '../ssh-pool/ssh-pool.errors.js';
@@ -18,17 +19,19 @@ export const EDGE_ERRORS = {
 } as const;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
-export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode | OperationErrorCode;
+export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode | OperationErrorCode | IdempotencyErrorCode;
 
 const isPoolCode = (code: string): code is SshPoolErrorCode => (Object.values(SshPoolErrorCode) as string[]).includes(code);
 const isServerCode = (code: string): code is ServerErrorCode => (Object.values(ServerErrorCode) as string[]).includes(code);
 const isOperationCode = (code: string): code is OperationErrorCode => (Object.values(OperationErrorCode) as string[]).includes(code);
+const isIdempotencyCode = (code: string): code is IdempotencyErrorCode => (Object.values(IdempotencyErrorCode) as string[]).includes(code);
 
 /** The status a code is answered with: the domain codes through their kind and the error filter's own mapping. */
 export function statusOfCode(code: ApiErrorCode): number {
   if (isPoolCode(code)) return kindStatus(poolErrorKind(code));
   if (isServerCode(code)) return kindStatus(serverErrorKind(code));
   if (isOperationCode(code)) return kindStatus(operationErrorKind(code));
+  if (isIdempotencyCode(code)) return kindStatus(idempotencyErrorKind(code));
   return EDGE_ERRORS[code];
 }
 
@@ -39,6 +42,7 @@ export const ALL_ERROR_CODES: readonly ApiErrorCode[] = [
     ...Object.values(SshPoolErrorCode),
     ...Object.values(ServerErrorCode),
     ...Object.values(OperationErrorCode),
+    ...Object.values(IdempotencyErrorCode),
   ]),
 ].sort();
 
@@ -113,3 +117,5 @@ export const CONNECT_ERRORS: ApiErrorCode[] = [
 ];
 /** Running a command: everything connecting can answer, and the command's own failures. */
 export const EXEC_ERRORS: ApiErrorCode[] = [...CONNECT_ERRORS, SshPoolErrorCode.CHANNEL_FAILED, SshPoolErrorCode.OUTCOME_UNKNOWN, SshPoolErrorCode.EXEC_TIMEOUT];
+/** A route that takes an Idempotency-Key: a bad key, a key in use or reused, a key whose first request's replica died. */
+export const IDEMPOTENCY_ERRORS: ApiErrorCode[] = ['VALIDATION_FAILED', IdempotencyErrorCode.IN_PROGRESS, IdempotencyErrorCode.REUSED, SshPoolErrorCode.OUTCOME_UNKNOWN];

@@ -4,7 +4,8 @@ import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, 
 import type { Observable } from 'rxjs';
 import { RequestValidationError } from '../common/request-validation.error.js';
 import { NoBody, UuidParam } from '../common/validation.js';
-import { ApiErrors, ApiProtected, BODY_ERRORS, ID_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
+import { Idempotent, REPLAYED_HEADER_DOC } from '../idempotency/idempotent.decorator.js';
+import { ApiErrors, ApiProtected, BODY_ERRORS, ID_ERRORS, IDEMPOTENCY_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
 import { ServerErrorCode } from '../servers/servers.errors.js';
 import { SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { ACTIONS, type Action } from './operation.entity.js';
@@ -30,7 +31,7 @@ function afterSeqOf(lastEventId: string | undefined): number {
 }
 
 const OPERATION_ID_ERRORS = ['VALIDATION_FAILED', 'MALFORMED_URL', OperationErrorCode.NOT_FOUND] as const;
-const START_ERRORS = [...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, OperationErrorCode.IN_PROGRESS, SshPoolErrorCode.SHUTTING_DOWN];
+const START_ERRORS = [...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, ...IDEMPOTENCY_ERRORS, OperationErrorCode.IN_PROGRESS, SshPoolErrorCode.SHUTTING_DOWN];
 
 @ApiTags('operations')
 @ApiProtected()
@@ -40,10 +41,11 @@ export class OperationsController {
 
   @Post('servers/:id/actions/:action')
   @HttpCode(HttpStatus.ACCEPTED)
+  @Idempotent()
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiParam({ name: 'action', enum: ACTIONS, enumName: 'Action' })
   @ApiOperation({ summary: 'Run a LinuxGSM action', description: 'Runs `<controlScript> <action>` on the server’s pooled connection and answers at once; follow it at /api/operations/{id}/events.' })
-  @ApiAcceptedResponse({ type: OperationStartedDto })
+  @ApiAcceptedResponse({ type: OperationStartedDto, headers: REPLAYED_HEADER_DOC })
   @ApiErrors(...START_ERRORS)
   async start(@UuidParam('id') id: string, @ActionParam() action: Action, @NoBody() _body: void): Promise<OperationStartedDto> {
     return toOperationStarted(await this.operations.start(id, action));
@@ -51,9 +53,10 @@ export class OperationsController {
 
   @Post('operations/batch')
   @HttpCode(HttpStatus.ACCEPTED)
+  @Idempotent()
   @ApiOperation({ summary: 'Run one action on many servers', description: 'All or none: an unknown or busy server starts nothing. They run concurrently within each host’s channel limits and queue beyond them.' })
-  @ApiAcceptedResponse({ type: BatchStartedDto })
-  @ApiErrors(...BODY_ERRORS, ...TARGET_ERRORS, ServerErrorCode.NOT_FOUND, OperationErrorCode.IN_PROGRESS, SshPoolErrorCode.SHUTTING_DOWN)
+  @ApiAcceptedResponse({ type: BatchStartedDto, headers: REPLAYED_HEADER_DOC })
+  @ApiErrors(...BODY_ERRORS, ...TARGET_ERRORS, ...IDEMPOTENCY_ERRORS, ServerErrorCode.NOT_FOUND, OperationErrorCode.IN_PROGRESS, SshPoolErrorCode.SHUTTING_DOWN)
   async batch(@Body() dto: BatchOperationsDto): Promise<BatchStartedDto> {
     return { operations: (await this.operations.startMany(dto.serverIds, dto.action)).map(toOperationStarted) };
   }

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { UuidParam } from '../common/validation.js';
-import { ApiErrors, ApiProtected, BODY_ERRORS, EXEC_ERRORS, ID_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
+import { Idempotent, REPLAYED_HEADER_DOC } from '../idempotency/idempotent.decorator.js';
+import { ApiErrors, ApiProtected, BODY_ERRORS, EXEC_ERRORS, ID_ERRORS, IDEMPOTENCY_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
 import { ExecResponseDto, ServerResponseDto, toExecResponse, toServerResponse } from './server.mapper.js';
 import { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers.dto.js';
 import { ServerErrorCode } from './servers.errors.js';
@@ -60,10 +61,11 @@ export class ServersController {
   /** A non-zero exit is still a 200: the command ran. */
   @Post(':id/exec')
   @HttpCode(HttpStatus.OK)
+  @Idempotent()
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'Run a command on the server’s host', description: 'A non-zero exit is still a 200. On timeout the remote command is killed (504 EXEC_TIMEOUT).' })
-  @ApiOkResponse({ type: ExecResponseDto })
-  @ApiErrors(...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, ...EXEC_ERRORS)
+  @ApiOkResponse({ type: ExecResponseDto, headers: REPLAYED_HEADER_DOC })
+  @ApiErrors(...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, ...EXEC_ERRORS, ...IDEMPOTENCY_ERRORS)
   async exec(@UuidParam('id') id: string, @Body() dto: ExecCommandDto): Promise<ExecResponseDto> {
     return toExecResponse(await this.servers.exec(id, dto));
   }

@@ -4,6 +4,7 @@ import type { Observable } from 'rxjs';
 import { type BatchStartedDto, type OperationDto, type OperationPageDto, type OperationStartedDto, toOperationDto, toOperationPage, toOperationStarted } from '../operations/operation.mapper.js';
 import { BatchOperationsDto } from '../operations/operations.dto.js';
 import { OperationsService } from '../operations/operations.service.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import { type OperationEventMessage, CallerConnection, type RpcConnection, toRpcEvents } from './operation-events.rpc.js';
 import { RpcBody } from './rpc-payload.js';
 import { RpcPattern } from './rpc-patterns.js';
@@ -15,11 +16,13 @@ export class OperationsRpcController {
   constructor(private readonly operations: OperationsService) {}
 
   @MessagePattern(RpcPattern.OPERATIONS_START)
+  @Idempotent()
   async start(@RpcBody() { id, action }: StartOperationPayload): Promise<OperationStartedDto> {
     return toOperationStarted(await this.operations.start(id, action));
   }
 
   @MessagePattern(RpcPattern.OPERATIONS_BATCH)
+  @Idempotent()
   async batch(@RpcBody() { serverIds, action }: BatchOperationsDto): Promise<BatchStartedDto> {
     return { operations: (await this.operations.startMany(serverIds, action)).map(toOperationStarted) };
   }

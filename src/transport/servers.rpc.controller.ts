@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { type ExecResponseDto, type ServerResponseDto, toExecResponse, toServerResponse } from '../servers/server.mapper.js';
+import { Idempotent } from '../idempotency/idempotent.decorator.js';
 import { ServersService } from '../servers/servers.service.js';
 import { RpcBody, RpcNoPayload } from './rpc-payload.js';
 import { RpcPattern } from './rpc-patterns.js';
@@ -23,6 +24,7 @@ export class ServersRpcController {
 
   /** A non-zero exit is still a reply, as REST's 200: the command ran. */
   @MessagePattern(RpcPattern.SERVERS_EXEC)
+  @Idempotent()
   async exec(@RpcBody() { id, ...command }: ExecPayload): Promise<ExecResponseDto> {
     return toExecResponse(await this.servers.exec(id, command));
   }

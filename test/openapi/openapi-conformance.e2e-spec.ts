@@ -153,6 +153,25 @@ describe('the API answers as its OpenAPI document says', () => {
     answered('POST /api/operations/batch', await t.api.post('/api/operations/batch').send({ serverIds: [], action: 'update' }).expect(400));
   });
 
+  it('idempotency keys: replays, a key reused, a bad key', async () => {
+    const EXEC = 'POST /api/servers/{id}/exec';
+    const id = await createServer();
+    const key: string = randomUUID();
+    const run = (command: string, sent = key) => t.api.post(`/api/servers/${id}/exec`).set('Idempotency-Key', sent).send({ command });
+    answered(EXEC, await run('echo once').expect(200));
+    const replay = answered(EXEC, await run('echo once').expect(200));
+    expect(Object.keys((operationOf(doc, EXEC).responses['200'] as { headers?: object }).headers ?? {})).toEqual(['Idempotent-Replayed']);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    answered(EXEC, await run('echo other').expect(422));
+    answered(EXEC, await run('echo once', 'bad key').expect(400));
+    const ACTION = 'POST /api/servers/{id}/actions/{action}';
+    const quick = await createServer({ controlScript: scripts.quick() });
+    const actionKey = randomUUID();
+    answered(ACTION, await t.api.post(`/api/servers/${quick}/actions/validate`).set('Idempotency-Key', actionKey).expect(202));
+    answered(ACTION, await t.api.post(`/api/servers/${quick}/actions/validate`).set('Idempotency-Key', actionKey).expect(202));
+    answered(ACTION, await t.api.post(`/api/servers/${quick}/actions/start`).set('Idempotency-Key', actionKey).expect(422));
+  });
+
   it('health and metrics, then readiness while shutting down', async () => {
     answered('GET /health/live', await t.http.get('/health/live').expect(200));
     answered('GET /health/ready', await t.http.get('/health/ready').expect(200));

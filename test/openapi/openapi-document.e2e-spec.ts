@@ -6,6 +6,7 @@ import { BadRequestException, PayloadTooLargeException, UnauthorizedException, U
 import { errorBody as buildErrorBody } from '../../src/common/error-response.js';
 import { RequestValidationError } from '../../src/common/request-validation.error.js';
 import { NotReadyError } from '../../src/health/health.errors.js';
+import { IdempotencyError, IdempotencyErrorCode } from '../../src/idempotency/idempotency.errors.js';
 import { OperationError, OperationErrorCode } from '../../src/operations/operations.errors.js';
 import { ServerError, ServerErrorCode } from '../../src/servers/servers.errors.js';
 import { SshPoolError, SshPoolErrorCode } from '../../src/ssh-pool/ssh-pool.errors.js';
@@ -160,6 +161,7 @@ function statusFromFilter(code: string): number {
   if ((Object.values(SshPoolErrorCode) as string[]).includes(code)) error = new SshPoolError(code as SshPoolErrorCode, 'x');
   if ((Object.values(ServerErrorCode) as string[]).includes(code)) error = new ServerError(code as ServerErrorCode, 'x');
   if ((Object.values(OperationErrorCode) as string[]).includes(code)) error = new OperationError(code as OperationErrorCode, 'x');
+  if ((Object.values(IdempotencyErrorCode) as string[]).includes(code)) error = new IdempotencyError(code as IdempotencyErrorCode, 'x');
   if (error === undefined) throw new Error(`no sample error for ${code}`);
   const body = buildErrorBody(error, 'id');
   if (body.code !== code) throw new Error(`the filter answers ${body.code} for the ${code} sample`);
