@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post } from
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { UuidParam } from '../common/validation.js';
 import { ApiErrors, ApiProtected, BODY_ERRORS, EXEC_ERRORS, ID_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
-import { ExecResponseDto, ServerResponseDto, toExecResponse, toServerResponse } from './server.mapper.js';
+import { ExecResponseDto, ServerResponseDto, toExecResponse } from './server.mapper.js';
+import { ServerResponses } from './server-responses.js';
 import { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers.dto.js';
 import { ServerErrorCode } from './servers.errors.js';
 import { ServersService } from './servers.service.js';
@@ -11,14 +12,17 @@ import { ServersService } from './servers.service.js';
 @ApiProtected()
 @Controller('api/servers')
 export class ServersController {
-  constructor(private readonly servers: ServersService) {}
+  constructor(
+    private readonly servers: ServersService,
+    private readonly responses: ServerResponses,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Register a server', description: 'A key or host that fails its checks is a 400 naming the field.' })
   @ApiCreatedResponse({ type: ServerResponseDto })
   @ApiErrors(...BODY_ERRORS, ServerErrorCode.NAME_TAKEN)
   async create(@Body() dto: CreateServerDto): Promise<ServerResponseDto> {
-    return toServerResponse(await this.servers.create(dto));
+    return this.responses.one(await this.servers.create(dto));
   }
 
   @Get()
@@ -26,7 +30,7 @@ export class ServersController {
   @ApiOkResponse({ type: [ServerResponseDto] })
   @ApiErrors()
   async list(): Promise<ServerResponseDto[]> {
-    return (await this.servers.list()).map(toServerResponse);
+    return this.responses.many(await this.servers.list());
   }
 
   @Get(':id')
@@ -35,7 +39,7 @@ export class ServersController {
   @ApiOkResponse({ type: ServerResponseDto })
   @ApiErrors(...ID_ERRORS)
   async get(@UuidParam('id') id: string): Promise<ServerResponseDto> {
-    return toServerResponse(await this.servers.get(id));
+    return this.responses.one(await this.servers.get(id));
   }
 
   @Patch(':id')
@@ -44,7 +48,7 @@ export class ServersController {
   @ApiOkResponse({ type: ServerResponseDto })
   @ApiErrors(...ID_ERRORS, ...BODY_ERRORS, ServerErrorCode.NAME_TAKEN)
   async update(@UuidParam('id') id: string, @Body() dto: UpdateServerDto): Promise<ServerResponseDto> {
-    return toServerResponse(await this.servers.update(id, dto));
+    return this.responses.one(await this.servers.update(id, dto));
   }
 
   @Delete(':id')
