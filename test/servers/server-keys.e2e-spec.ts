@@ -58,7 +58,8 @@ describe('SSH keys over HTTP against real sshd', () => {
     authorizeKey(costly);
     authorizeKey(plain);
     sshd = await startSshd({ address: '127.0.0.7' });
-    t = await createTestApp({ DATABASE_URL: 'sqlite::memory:', SSH_KEY_DIR: keyDir, SSH_KEY_MAX_KDF_ROUNDS: '400' });
+    // The connect timeout covers decoding the key: a 300-round KDF on a loaded machine must fit in it.
+    t = await createTestApp({ DATABASE_URL: 'sqlite::memory:', SSH_KEY_DIR: keyDir, SSH_KEY_MAX_KDF_ROUNDS: '400', SSH_READY_TIMEOUT_MS: '90000' });
   });
   afterAll(async () => {
     await t?.close();
