@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Project test command (`npm test`). Prepares a real test environment, then runs jest:
-#   * OpenSSH server + PostgreSQL server binaries (apt-get installs them when root),
+#   * OpenSSH server + PostgreSQL server binaries and Chromium (apt-get installs them when root),
 #   * local user cs2pooltest with a fresh random password and two ed25519 keypairs,
 #   * a throwaway PostgreSQL cluster on 127.0.0.1 (TEST_POSTGRES_URL), stopped on exit.
 # Arguments are passed to jest: `npm test -- test/support`, `bash scripts/test.sh -t pool`;
@@ -48,6 +48,9 @@ ensure_packages() {
   [ -x /usr/sbin/sshd ] || die "/usr/sbin/sshd still missing after installing openssh-server"
   PG_BIN="$(find_pg_bin)" || { apt_install postgresql; PG_BIN="$(find_pg_bin)"; } \
     || die "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin"
+  # The API docs page is tested in a real headless browser (test/openapi/swagger-ui.e2e-spec.ts).
+  command -v chromium >/dev/null || apt_install chromium
+  command -v chromium >/dev/null || die "chromium still missing after installing Debian's chromium"
 }
 
 cleanup_previous_run() {

@@ -5,8 +5,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp, HTTP_APP_OPTIONS } from './app.setup.js';
-import type { AppConfig } from './config/configuration.js';
+import { type AppConfig, toAppConfig } from './config/configuration.js';
 import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
+import { KeyDirError, prepareKeyDir } from './config/key-dir.js';
 import { startInternalTransport } from './transport/internal-transport.js';
 
 const LEVELS: Record<string, LogLevel[]> = {
@@ -22,6 +23,8 @@ async function bootstrap(): Promise<void> {
   // Validate before Nest starts so that a bad environment is one clear message, not a stack trace.
   const env = validateEnvironment(process.env);
   const logger = new ConsoleLogger({ json: true, logLevels: LEVELS[env.LOG_LEVEL] });
+  const { keyDir } = toAppConfig(env).ssh;
+  if ((await prepareKeyDir(keyDir)) === 'created') logger.log(`SSH_KEY_DIR ${keyDir} created (mode 0700): put sshKeyPath files there`, 'Bootstrap');
   const app = configureApp(await NestFactory.create<NestExpressApplication>(AppModule, { ...HTTP_APP_OPTIONS, logger }));
   // SIGTERM/SIGINT run the lifecycle hooks (the pool drains), then exit 0 as the contract requires;
   // without useProcessExit Nest re-raises the signal and the process ends with 143.
@@ -37,7 +40,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof InvalidEnvironmentError) {
+  if (error instanceof InvalidEnvironmentError || error instanceof KeyDirError) {
     console.error(error.message);
   } else {
     console.error(error);

@@ -12,6 +12,8 @@ export const EDGE_ERRORS = {
   MALFORMED_JSON: HttpStatus.BAD_REQUEST,
   MALFORMED_URL: HttpStatus.BAD_REQUEST,
   UNAUTHORIZED: HttpStatus.UNAUTHORIZED,
+  /** No such route (or method): Nest's router, token or not. */
+  NOT_FOUND: HttpStatus.NOT_FOUND,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   INTERNAL_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,

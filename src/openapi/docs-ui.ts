@@ -1,3 +1,5 @@
+import { BEARER_SCHEME } from './api-errors.js';
+
 export const DOCS_PATH = '/api/docs';
 export const DOCS_JSON_PATH = '/api/docs-json';
 /** Where the UI page loads its start-up script from (SwaggerModule's page names it relative to itself). */
@@ -5,27 +7,69 @@ export const DOCS_INIT_SCRIPT_PATH = `${DOCS_PATH}/swagger-ui-init.js`;
 /** Session-storage key the UI keeps the token under (one browser tab, gone when it closes). */
 export const DOCS_TOKEN_KEY = 'cs2-ssh-pool.api-token';
 
+/** Ids of the page's token form, for the browser test and anyone scripting the page. */
+export const DOCS_TOKEN_FORM = { form: 'cs2-token-form', input: 'cs2-token', message: 'cs2-token-message' } as const;
+
 /**
  * The UI's start-up script, served in place of SwaggerModule's: that one embeds the whole document,
- * which would publish it without a token. This one loads the document from the protected JSON URL,
- * asking once per tab for the token and adding it to same-origin requests only (the document and
- * "Try it out"); a 401 forgets it, so that reloading the page asks again.
+ * which would publish it without a token. This one asks for the token in a small form on the page
+ * (never a blocking `window.prompt`, which a headless browser waits on for ever), keeps it for the tab,
+ * then loads the document from the protected JSON URL. The token goes on same-origin requests only
+ * (the document and "Try it out") and into Swagger UI's own Authorize dialog; a 401 forgets it and
+ * shows the form again.
  */
 export const DOCS_INIT_SCRIPT = `'use strict';
 (function () {
   var KEY = ${JSON.stringify(DOCS_TOKEN_KEY)};
+  var SCHEME = ${JSON.stringify(BEARER_SCHEME)};
+  var IDS = ${JSON.stringify(DOCS_TOKEN_FORM)};
   function sameOrigin(url) {
     try { return new URL(url, window.location.href).origin === window.location.origin; } catch (e) { return false; }
   }
-  function token() {
-    var value = window.sessionStorage.getItem(KEY);
-    if (!value) {
-      value = (window.prompt('API bearer token for this service (kept in this browser tab only)') || '').trim();
-      if (value) window.sessionStorage.setItem(KEY, value);
-    }
-    return value;
+  function stored() {
+    return window.sessionStorage.getItem(KEY) || '';
   }
-  window.onload = function () {
+  function tokenForm() {
+    var form = document.getElementById(IDS.form);
+    if (form) return form;
+    form = document.createElement('form');
+    form.id = IDS.form;
+    form.style.cssText = 'font-family:sans-serif;max-width:1420px;margin:16px auto;padding:0 20px';
+    var label = document.createElement('label');
+    label.htmlFor = IDS.input;
+    label.textContent = 'API bearer token (kept in this browser tab only) ';
+    var input = document.createElement('input');
+    input.id = IDS.input;
+    input.type = 'password';
+    input.autocomplete = 'off';
+    input.size = 48;
+    input.required = true;
+    var button = document.createElement('button');
+    button.type = 'submit';
+    button.textContent = 'Load the API document';
+    var message = document.createElement('p');
+    message.id = IDS.message;
+    message.setAttribute('role', 'alert');
+    form.append(label, input, ' ', button, message);
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var value = input.value.trim();
+      if (!value) return;
+      window.sessionStorage.setItem(KEY, value);
+      input.value = '';
+      form.hidden = true;
+      load(value);
+    });
+    document.body.insertBefore(form, document.body.firstChild);
+    return form;
+  }
+  function askForToken(text) {
+    var form = tokenForm();
+    form.hidden = false;
+    document.getElementById(IDS.message).textContent = text || '';
+    document.getElementById(IDS.input).focus();
+  }
+  function load(token) {
     window.ui = SwaggerUIBundle({
       url: ${JSON.stringify(DOCS_JSON_PATH)},
       dom_id: '#swagger-ui',
@@ -34,17 +78,26 @@ export const DOCS_INIT_SCRIPT = `'use strict';
       plugins: [SwaggerUIBundle.plugins.DownloadUrl],
       layout: 'StandaloneLayout',
       requestInterceptor: function (request) {
-        if (sameOrigin(request.url) && !request.headers.Authorization) {
-          var value = token();
-          if (value) request.headers.Authorization = 'Bearer ' + value;
-        }
+        var value = stored();
+        if (value && sameOrigin(request.url) && !request.headers.Authorization) request.headers.Authorization = 'Bearer ' + value;
         return request;
       },
       responseInterceptor: function (response) {
-        if (response.status === 401) window.sessionStorage.removeItem(KEY);
+        if (response.status === 401 && sameOrigin(response.url)) {
+          window.sessionStorage.removeItem(KEY);
+          askForToken('The service refused that token (401): enter a valid one.');
+        }
         return response;
+      },
+      onComplete: function () {
+        window.ui.preauthorizeApiKey(SCHEME, token);
       }
     });
+  }
+  window.onload = function () {
+    var token = stored();
+    if (token) load(token);
+    else askForToken('');
   };
 })();
 `;

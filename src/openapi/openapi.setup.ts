@@ -26,6 +26,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'A token from API_TOKENS (or data/api-token).' }, BEARER_SCHEME)
     .build();
   return SwaggerModule.createDocument(app, config, {
+    // Tags come from @ApiTags only: a made-up tag per controller listed routes under two tags in the UI.
+    autoTagControllers: false,
     operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
   });
 }

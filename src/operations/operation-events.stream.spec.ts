@@ -1,5 +1,6 @@
 import { collect, FakeOperationStore, FakeSignals } from '../../test/fakes/fake-operation-store.js';
 import type { MessageEvent } from '@nestjs/common';
+import { jest } from '@jest/globals';
 import { operationEvents } from './operation-events.stream.js';
 
 const output = (line: string) => ({ type: 'output' as const, data: { stream: 'stdout', line } });
@@ -45,14 +46,23 @@ describe('operationEvents', () => {
     expect(await collect(operationEvents(store, signals, 'op', 0))).toEqual([{ id: '40', type: 'done', data: { status: 'failed', exitCode: 3 } }]);
   });
 
-  it('keeps a quiet stream alive with comments, and finds a batch whose announcement was lost by looking on its own', async () => {
-    const messages: MessageEvent[] = [];
-    const subscription = operationEvents(store, signals, 'op', 0, { pollMs: 30, keepAliveMs: 20 }).subscribe((m) => messages.push(m));
-    await store.append('op', 0, [output('unannounced')], { progress: null, outputTail: '' });
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    subscription.unsubscribe();
-    expect(messages.filter((m) => m.comment === 'keep-alive').length).toBeGreaterThanOrEqual(2);
-    expect(messages.filter((m) => m.comment === undefined)).toEqual([{ id: '1', type: 'output', data: { stream: 'stdout', line: 'unannounced' } }]);
+  it('keeps a quiet stream alive with a comment every keepAliveMs, and finds a batch whose announcement was lost by looking on its own', async () => {
+    jest.useFakeTimers();
+    try {
+      const messages: MessageEvent[] = [];
+      const subscription = operationEvents(store, signals, 'op', 0, { pollMs: 30, keepAliveMs: 20 }).subscribe((m) => messages.push(m));
+      await jest.advanceTimersByTimeAsync(0); // the first read, of an empty log, is over
+      await store.append('op', 0, [output('unannounced')], { progress: null, outputTail: '' });
+      await jest.advanceTimersByTimeAsync(29);
+      expect(messages.filter((m) => m.comment === undefined)).toEqual([]); // not announced, not yet polled
+      await jest.advanceTimersByTimeAsync(71);
+      subscription.unsubscribe();
+      // At 20, 40, 60, 80 and 100 ms of a 100 ms stream; the poll at 30 ms found the batch.
+      expect(messages.filter((m) => m.comment === 'keep-alive')).toHaveLength(5);
+      expect(messages.filter((m) => m.comment === undefined)).toEqual([{ id: '1', type: 'output', data: { stream: 'stdout', line: 'unannounced' } }]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('unsubscribing (the client left) stops listening and leaves the operation alone', async () => {

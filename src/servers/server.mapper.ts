@@ -1,6 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { StoredHostKey } from '../ssh-pool/host-key-store.js';
 import type { ExecResult } from '../ssh-pool/ssh-pool.types.js';
 import { AUTH_TYPES, type AuthType, controlScriptOf, type ServerEntity } from './server.entity.js';
+
+/** A host key the service pinned for the server's host:port on its first connection (HOST_KEY_POLICY=accept-new). */
+export interface PinnedHostKeyDto {
+  algorithm: string;
+  fingerprint: string;
+  pinnedAt: string;
+}
 
 /** What the API shows of a server: every non-secret field, and only whether secrets are set. */
 export class ServerResponseDto {
@@ -11,7 +19,21 @@ export class ServerResponseDto {
   @ApiProperty({ example: 'cs2' }) sshUser!: string;
   @ApiProperty({ enum: AUTH_TYPES, enumName: 'AuthType' }) authType!: AuthType;
   @ApiProperty({ type: String, nullable: true }) sshKeyPath!: string | null;
-  @ApiProperty({ type: String, nullable: true }) hostKeyFingerprint!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The fingerprint an operator pinned; the host must present that key' }) hostKeyFingerprint!: string | null;
+  // Inline, not a $ref: OpenAPI 3.0 cannot make a referenced schema nullable.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    properties: {
+      algorithm: { type: 'string', example: 'ssh-ed25519', description: 'The key type the host presented' },
+      fingerprint: { type: 'string', example: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s', description: 'As `ssh-keygen -lf <host key>.pub` prints it' },
+      pinnedAt: { type: 'string', format: 'date-time', description: 'When it was pinned: first seen, or re-pinned through hostKeyFingerprint' },
+    },
+    required: ['algorithm', 'fingerprint', 'pinnedAt'],
+    description:
+      'The host key the service remembered for this host:port (shared by every server on it); null before the first connection, and always under HOST_KEY_POLICY strict or off',
+  })
+  pinnedHostKey!: PinnedHostKeyDto | null;
   @ApiProperty({ example: '/home/cs2/serverfiles' }) gameDirectory!: string;
   @ApiProperty({ type: 'integer', example: 27015 }) gamePort!: number;
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
@@ -34,8 +56,10 @@ export class ExecResponseDto implements ExecResult {
   @ApiProperty({ description: 'Output was cut at the cap' }) truncated!: boolean;
 }
 
+type PinnedHostKey = Pick<StoredHostKey, 'algorithm' | 'fingerprint' | 'firstSeenAt'>;
+
 /** Field by field on purpose: a new entity column stays out of responses until it is added here. */
-export function toServerResponse(server: ServerEntity): ServerResponseDto {
+export function toServerResponse(server: ServerEntity, pinned: PinnedHostKey | null): ServerResponseDto {
   return {
     id: server.id,
     name: server.name,
@@ -45,6 +69,7 @@ export function toServerResponse(server: ServerEntity): ServerResponseDto {
     authType: server.authType,
     sshKeyPath: server.sshKeyPath,
     hostKeyFingerprint: server.hostKeyFingerprint,
+    pinnedHostKey: pinned && { algorithm: pinned.algorithm, fingerprint: pinned.fingerprint, pinnedAt: pinned.firstSeenAt.toISOString() },
     gameDirectory: server.gameDirectory,
     gamePort: server.gamePort,
     description: server.description,

@@ -3,7 +3,8 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { UuidParam } from '../common/validation.js';
 import { Idempotent, REPLAYED_HEADER_DOC } from '../idempotency/idempotent.decorator.js';
 import { ApiErrors, ApiProtected, BODY_ERRORS, EXEC_ERRORS, ID_ERRORS, IDEMPOTENCY_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
-import { ExecResponseDto, ServerResponseDto, toExecResponse, toServerResponse } from './server.mapper.js';
+import { ExecResponseDto, ServerResponseDto, toExecResponse } from './server.mapper.js';
+import { ServerResponses } from './server-responses.js';
 import { CreateServerDto, ExecCommandDto, UpdateServerDto } from './servers.dto.js';
 import { ServerErrorCode } from './servers.errors.js';
 import { ServersService } from './servers.service.js';
@@ -12,14 +13,17 @@ import { ServersService } from './servers.service.js';
 @ApiProtected()
 @Controller('api/servers')
 export class ServersController {
-  constructor(private readonly servers: ServersService) {}
+  constructor(
+    private readonly servers: ServersService,
+    private readonly responses: ServerResponses,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Register a server', description: 'A key or host that fails its checks is a 400 naming the field.' })
   @ApiCreatedResponse({ type: ServerResponseDto })
   @ApiErrors(...BODY_ERRORS, ServerErrorCode.NAME_TAKEN)
   async create(@Body() dto: CreateServerDto): Promise<ServerResponseDto> {
-    return toServerResponse(await this.servers.create(dto));
+    return this.responses.one(await this.servers.create(dto));
   }
 
   @Get()
@@ -27,7 +31,7 @@ export class ServersController {
   @ApiOkResponse({ type: [ServerResponseDto] })
   @ApiErrors()
   async list(): Promise<ServerResponseDto[]> {
-    return (await this.servers.list()).map(toServerResponse);
+    return this.responses.many(await this.servers.list());
   }
 
   @Get(':id')
@@ -36,7 +40,7 @@ export class ServersController {
   @ApiOkResponse({ type: ServerResponseDto })
   @ApiErrors(...ID_ERRORS)
   async get(@UuidParam('id') id: string): Promise<ServerResponseDto> {
-    return toServerResponse(await this.servers.get(id));
+    return this.responses.one(await this.servers.get(id));
   }
 
   @Patch(':id')
@@ -45,7 +49,7 @@ export class ServersController {
   @ApiOkResponse({ type: ServerResponseDto })
   @ApiErrors(...ID_ERRORS, ...BODY_ERRORS, ServerErrorCode.NAME_TAKEN)
   async update(@UuidParam('id') id: string, @Body() dto: UpdateServerDto): Promise<ServerResponseDto> {
-    return toServerResponse(await this.servers.update(id, dto));
+    return this.responses.one(await this.servers.update(id, dto));
   }
 
   @Delete(':id')

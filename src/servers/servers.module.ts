@@ -3,8 +3,10 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/configuration.js';
 import { credentialsCipherProvider } from './credentials-key.js';
+import { HostKeyEntity } from './host-key.entity.js';
 import { ServerChanges } from './server-changes.js';
 import { ServerEntity } from './server.entity.js';
+import { ServerResponses } from './server-responses.js';
 import { ServerTargetCache } from './server-target-cache.js';
 import { ServersController } from './servers.controller.js';
 import { ServerInputChecks } from './server-input-checks.js';
@@ -14,7 +16,7 @@ import { SshTargetFactory } from './ssh-target.factory.js';
 
 /** The server registry: CRUD, encrypted credentials, and exec through the pool (SshPoolModule is global). */
 @Module({
-  imports: [TypeOrmModule.forFeature([ServerEntity])],
+  imports: [TypeOrmModule.forFeature([ServerEntity, HostKeyEntity])],
   controllers: [ServersController],
   providers: [
     credentialsCipherProvider,
@@ -28,7 +30,8 @@ import { SshTargetFactory } from './ssh-target.factory.js';
     },
     ServerChanges,
     ServersService,
+    ServerResponses,
   ],
-  exports: [ServersService],
+  exports: [ServersService, ServerResponses],
 })
 export class ServersModule {}

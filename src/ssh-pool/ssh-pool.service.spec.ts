@@ -49,7 +49,9 @@ describe('SshPoolService (pool logic, fake connector)', () => {
     expect(results.every((r) => r.exitCode === 0)).toBe(true);
     expect(fake.connectAttempts).toBeLessThanOrEqual(3);
     expect(Math.max(...fake.connections.map((c) => c.peakSessions))).toBe(2);
-    expect(pool.getConnections().map((c) => c.channelLimit)).toEqual(pool.getConnections().map(() => 2));
+    const limits = pool.getConnections().map((c) => c.channelLimit);
+    expect(limits).not.toHaveLength(0);
+    expect(limits).toEqual(limits.map(() => 2));
     expect(pool.getStats().channel_open_refusals).toBeGreaterThan(0);
   });
 

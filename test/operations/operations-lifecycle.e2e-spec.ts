@@ -87,6 +87,7 @@ describe('operations and the pool lifecycle', () => {
 
     it('never cut a running operation: its connection retires after it (and /metrics counts it)', async () => {
       const t = app();
+      const disconnects = sshd.disconnects();
       const script = controlScript(3);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
@@ -107,7 +108,9 @@ describe('operations and the pool lifecycle', () => {
       }, 10_000);
       expect(operation).toMatchObject({ status: 'succeeded', exitCode: 0, outputTail: 'begin update\nend update' });
       await eventually('the retired connection to close once the operation ended', () => t.app.get(SshPoolService).getConnections().length === 0, 5000);
-      expect(sshd.disconnects()).toBeGreaterThanOrEqual(1);
+      // sshd saw exactly that connection end (its log may trail the pool by a moment).
+      await sshd.waitFor(() => sshd.disconnects() >= disconnects + 1);
+      expect(sshd.disconnects() - disconnects).toBe(1);
       const metrics = await scrape();
       expect(sampleValue(metrics, 'cs2_ssh_pool_operations_running')).toBe(0);
       expect(sampleValue(metrics, 'cs2_ssh_pool_operation_duration_seconds_count', { action: 'update', status: 'succeeded' })).toBe(1);
@@ -156,19 +159,25 @@ describe('operations and the pool lifecycle', () => {
 
   it('keeps renewing the lease of an operation while shutdown drains it, so no other replica takes the server meanwhile', async () => {
     const db = await createTestDatabase('sqlite');
-    const t = await createTestApp({ DATABASE_URL: db.url, OPERATION_LEASE_MS: '1000', SHUTDOWN_GRACE_MS: '3000' });
+    const leaseMs = 1000;
+    const t = await createTestApp({ DATABASE_URL: db.url, OPERATION_LEASE_MS: String(leaseMs), SHUTDOWN_GRACE_MS: '6000' });
     try {
       const script = controlScript(60);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
       await startedPid(script.pidFile);
       const operations = t.app.get(DataSource).getRepository(OperationEntity);
+      const drainStartedAt = Date.now();
       const closed = t.close();
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      // Two lease lengths into the drain: still its replica's, with a live lease.
-      const draining = await operations.findOneByOrFail({ id: operationId });
-      expect(draining.status).toBe('running');
-      expect(draining.leaseExpiresAt.getTime()).toBeGreaterThan(Date.now());
+      // A lease set before the drain runs out by drainStartedAt + leaseMs; one that reaches a renewal period
+      // past that was renewed at least twice during the drain (renewals come every third of the lease).
+      let draining: OperationEntity | undefined;
+      await until('the lease to be renewed during the drain, or the operation to end', async () => {
+        draining = await operations.findOneByOrFail({ id: operationId });
+        return draining.status !== 'running' || draining.leaseExpiresAt.getTime() > drainStartedAt + leaseMs + leaseMs / 3;
+      }, 5000);
+      // Still its replica's and running: no other replica could have taken the server meanwhile.
+      expect(draining).toMatchObject({ status: 'running' });
       await closed;
       expect(await db.rows('operations')).toEqual([expect.objectContaining({ id: operationId, status: 'interrupted' })]);
     } finally {

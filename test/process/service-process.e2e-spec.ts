@@ -1,8 +1,8 @@
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { scratchDir } from '../support/databases.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import { freePort, loadTestUser, startSshd, type SshdHost, type TestUser } from '../support/sshd.js';
@@ -50,6 +50,27 @@ describe('the built service process (dist/main.js)', () => {
     expect(service.output()).toMatch(/PORT[\s\S]*SSH_POOL_ENABLED/);
   });
 
+  it('refuses to start when SSH_KEY_DIR is open to other users, naming the directory', async () => {
+    const keyDir = join(scratchDir('loose-keys'), 'keys');
+    mkdirSync(keyDir);
+    chmodSync(keyDir, 0o755);
+    const service = startService({ SSH_KEY_DIR: keyDir, API_TOKENS: TOKEN, DATABASE_URL: 'sqlite::memory:', INTERNAL_TCP_PORT: '0' });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toContain(`SSH_KEY_DIR ${keyDir} has mode 0755, open to other users: run chmod 700 ${keyDir}`);
+  });
+
+  it('logs the generated token file by its absolute path when DATA_DIR is relative', async () => {
+    const dataDir = scratchDir('token');
+    const port = await freePort();
+    const service = startService({ PORT: String(port), HOST: '127.0.0.1', INTERNAL_TCP_PORT: '0', DATA_DIR: relative(process.cwd(), dataDir), DATABASE_URL: 'sqlite::memory:' });
+    try {
+      await eventually('the service to listen', () => service.output().includes('HTTP listening'), 20_000);
+      expect(service.output()).toContain(`token generated at ${join(dataDir, 'api-token')}`);
+    } finally {
+      service.child.kill('SIGKILL');
+    }
+  });
+
   it('on SIGTERM turns not-ready, lets a running command finish, closes its SSH connection and TCP transport, and exits 0', async () => {
     const port = await freePort();
     const tcpPort = await freePort();
@@ -65,6 +86,10 @@ describe('the built service process (dist/main.js)', () => {
     try {
       await eventually('the service to listen', () => service.output().includes('HTTP listening'), 20_000);
       expect(service.output()).toContain('SSH connection pool started');
+      // SSH_KEY_DIR defaults to <DATA_DIR>/keys and is created at start, private to the service.
+      const keys = statSync(join(dataDir, 'keys'));
+      expect({ directory: keys.isDirectory(), mode: keys.mode & 0o777 }).toEqual({ directory: true, mode: 0o700 });
+      expect(service.output()).toContain(`SSH_KEY_DIR ${join(dataDir, 'keys')} created (mode 0700)`);
       expect(service.output()).toContain(`Internal TCP transport listening on 127.0.0.1:${tcpPort}`);
       const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: tcpPort } });
       const rpc = (cmd: string, data: Record<string, unknown> = {}) => firstValueFrom(client.send({ cmd }, { token: TOKEN, ...data }));

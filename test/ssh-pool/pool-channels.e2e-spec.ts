@@ -42,18 +42,16 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: channel lifetimes (SSH_S
 
   it('closes stdin at once: `cat` ends instead of waiting for its timeout', async () => {
     ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
-    const started = Date.now();
+    // The bug held `cat` until the command's timeout: EXEC_TIMEOUT instead of an answer.
     await expect(pool.exec(targetOn(tight, user), 'cat; echo done', { timeoutMs: 8000 })).resolves.toMatchObject({ exitCode: 0, stdout: 'done\n' });
-    expect(Date.now() - started).toBeLessThan(4000); // the bug took the whole 8 s
   });
 
   it('returns the exit status of a shell whose background child keeps its output open, leaving the child running', async () => {
     ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const marker = `sleep 777${process.pid}`;
-    const started = Date.now();
+    // The bug answered EXEC_TIMEOUT after 8 s (the child held the output open); the marker sleeps far longer.
     const result = await pool.exec(targetOn(tight, user), `echo started; ${marker} & exit 0`, { timeoutMs: 8000 });
     expect(result).toMatchObject({ exitCode: 0, signal: null, stdout: 'started\n' });
-    expect(Date.now() - started).toBeLessThan(4000); // the bug answered EXEC_TIMEOUT after 8 s
     try {
       expect(remoteProcesses(user, marker)).toBe(1);
       // The slot is free only once sshd confirms the channel's close.
@@ -64,18 +62,15 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: channel lifetimes (SSH_S
     }
   });
 
-  it('evicts a frozen peer within keepalive interval × count', async () => {
+  it('evicts a frozen peer by keepalive, not by a command or a cleanup', async () => {
     const intervalMs = 2000;
     const countMax = 1;
     ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_KEEPALIVE_INTERVAL_MS: String(intervalMs), SSH_KEEPALIVE_COUNT_MAX: String(countMax) }));
-    // The exec's request reply restarts ssh2's keepalive timer: freezing right after it starts the clock.
     await pool.exec(targetOn(tight, user), 'true');
     tight.freeze();
-    const frozenAt = Date.now();
-    await eventually('keepalive to evict the frozen connection', () => pool.getStats().evictions.dead === 1, 10_000);
-    const elapsed = Date.now() - frozenAt;
-    // ssh2 gave up only on the tick after countMax missed pings: (count + 1) × interval = 4 s here.
-    expect(elapsed).toBeLessThanOrEqual(intervalMs * countMax + 1200);
-    expect(elapsed).toBeGreaterThanOrEqual((intervalMs * countMax) / 2 - 100);
-  }, 20_000);
+    // ssh2 gives up on the tick after countMax unanswered pings, (count + 1) × interval = 4 s here; the
+    // deadline is generous for a loaded machine (how fast is a matter for bench/, not for this test).
+    await eventually('keepalive to evict the frozen connection', () => pool.getStats().evictions.dead === 1, 20_000);
+    expect(pool.getStats()).toMatchObject({ total_connections: 0, evictions: { dead: 1, idle: 0 } });
+  }, 30_000);
 });

@@ -31,7 +31,11 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: failures (SSH_SPARE_CHAN
     ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares }));
     const target = targetOn(host, user);
     const marker = `sleep 4242${process.pid}`;
-    await expect(pool.exec(target, `${marker} & ${marker}; echo never`, { timeoutMs: 700 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
+    await pool.exec(target, 'true'); // connected: the command's timeout is all its own
+    const timedOut = expect(pool.exec(target, `${marker} & ${marker}; echo never`, { timeoutMs: 3000 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT' });
+    // First see both sleeps run, so that "gone" below is about them and not about a search that finds nothing.
+    await eventually('both remote sleeps to run', () => remoteProcesses(user, marker) >= 2, 10_000);
+    await timedOut;
     await eventually('remote sleeps to die', () => remoteProcesses(user, marker) === 0, 5000);
     await expect(pool.exec(target, 'echo alive')).resolves.toMatchObject({ stdout: 'alive\n' });
     expect(pool.getStats()).toMatchObject({ total_connections: 1, connects: 1 });
@@ -86,7 +90,8 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: failures (SSH_SPARE_CHAN
     const silent = createServer((socket) => held.push(socket)); // accepts TCP, never speaks SSH
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.10', resolve));
     try {
-      ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_READY_TIMEOUT_MS: '1500' }));
+      // A wide window: the other host's command must finish while this handshake still waits, even on a loaded machine.
+      ({ app, pool } = await createPool({ SSH_SPARE_CHANNELS: spares, SSH_READY_TIMEOUT_MS: '10000' }));
       const address = silent.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       let silentSettled = false;

@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-
 /**
- * Spins one busy loop per core (default) in child processes, so that sshd and the pool compete for
- * CPU as on a loaded host. stop() kills exactly those children.
+ * Keeps this process's event loop busy `busyMs` out of every `periodMs`, so that the pool reacts late
+ * to sshd's answers (a closed session is freed before the pool hears of it) as on a loaded host. Only
+ * this process slows down: it costs at most one core, and the other jest worker keeps its own.
  */
-export function startBusyLoops(count = availableParallelism()): { stop(): void } {
-  const children = Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
-  return {
-    stop: () => {
-      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
+export function hogEventLoop(busyMs = 15, periodMs = 20): { stop(): void } {
+  const timer = setInterval(() => {
+    const until = performance.now() + busyMs;
+    while (performance.now() < until) {
+      // spin: the loop can do nothing else meanwhile
+    }
+  }, periodMs);
+  return { stop: () => clearInterval(timer) };
 }

@@ -5,15 +5,37 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
+/** Which way each chunk went through a proxy, in the order the proxy received them. */
+export type Direction = 'up' | 'down';
+
+export interface RecordingProxy extends TestProxy {
+  /** Every chunk since the start: `up` from the client, `down` from the server. */
+  readonly directions: readonly Direction[];
+}
+
+/**
+ * Round trips in a transcript: client flights (runs of `up` chunks) that the server answered with a
+ * flight of its own. A flight nothing answers (a last CHANNEL_CLOSE) costs the caller no wait.
+ */
+export function roundTrips(directions: readonly Direction[]): number {
+  const flights = directions.filter((d, i) => i === 0 || d !== directions[i - 1]);
+  return flights.filter((d, i) => d === 'up' && flights[i + 1] === 'down').length;
+}
+
 /**
  * A TCP proxy on loopback that delays every chunk by `oneWayMs` in each direction, preserving order:
- * a stand-in for a WAN link (2 × oneWayMs round trip) without touching the kernel's qdisc.
+ * a stand-in for a WAN link (2 × oneWayMs round trip) without touching the kernel's qdisc. It records
+ * which way each chunk went, so that a test counts round trips instead of timing them.
  */
-export function startLatencyProxy(target: { host: string; port: number }, oneWayMs: number): Promise<TestProxy> {
-  return startProxy(target, (client, upstream) => {
+export async function startLatencyProxy(target: { host: string; port: number }, oneWayMs: number): Promise<RecordingProxy> {
+  const directions: Direction[] = [];
+  const proxy = await startProxy(target, (client, upstream) => {
+    client.on('data', () => directions.push('up'));
+    upstream.on('data', () => directions.push('down'));
     pipeDelayed(client, upstream, oneWayMs);
     pipeDelayed(upstream, client, oneWayMs);
   });
+  return { ...proxy, directions };
 }
 
 /**

@@ -8,8 +8,10 @@ import type { TestUser } from './test-user.js';
 function remotePids(user: TestUser, marker: string): number[] {
   try {
     return execFileSync('pgrep', ['-u', user.username, '-f', marker], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
+  } catch (error) {
+    // pgrep exits 1 when nothing matches; anything else (no pgrep, an unknown user) is not "no process".
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
   }
 }
 

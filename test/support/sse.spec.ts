@@ -1,6 +1,7 @@
 // The specs' SSE client: the parser on tricky frames and chunkings, the connection against a local server.
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from './eventually.js';
 import { collectUntilEnd, openSse, SseParser, takeThenClose, type SseFrame } from './sse.js';
 
 /** Every frame of `text` fed in pieces of `size` characters. */
@@ -105,8 +106,23 @@ describe('openSse against a local HTTP server', () => {
       { id: 4, event: 'output', data: { line: 'x' }, receivedAt: expect.any(Number) },
       { id: 5, event: 'done', data: { status: 'succeeded', exitCode: 0 }, receivedAt: expect.any(Number) },
     ]);
-    expect(events[1].receivedAt - events[0].receivedAt).toBeGreaterThanOrEqual(0);
     expect(conn.ended).toBe(true);
+  });
+
+  it('stamps each event when its frame completed, not when the test reads it', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('id: 1\nevent: output\ndata: {"line":"a"}\n\n');
+      setImmediate(() => res.end('id: 2\nevent: done\ndata: {"status":"succeeded","exitCode":0}\n\n'));
+    };
+    const conn = await openSse(`${base}/events`);
+    await eventually('the response to end', () => conn.ended);
+    const readAt = performance.now();
+    const events = [await conn.next(), await conn.next()];
+    expect(events.map((e) => ({ id: e?.id, beforeRead: e !== undefined && e.receivedAt < readAt }))).toEqual([
+      { id: 1, beforeRead: true },
+      { id: 2, beforeRead: true },
+    ]);
   });
 
   it('gives the status and JSON body of a non-200 answer, and sends no Last-Event-ID unless asked', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { aliveRoot, processTree, signalAll, waitUntilStopped, type ProcessInfo, type RootProcess } from './proc.js';
 import { eventually } from './eventually.js';
 import { countDisconnects, countLines, tailLines } from './sshd-log.js';
-import { generateHostKey, hostKeyFingerprint, SSHD, writeSshdConfig, type SshdFiles } from './sshd-config.js';
+import { generateHostKey, hostKeyFingerprint, hostKeyPath, SSHD, writeSshdConfig, type SshdFiles } from './sshd-config.js';
 import { runDir } from './test-user.js';
 
 export { loadTestUser, type TestUser } from './test-user.js';
@@ -26,6 +26,7 @@ export interface SshdHost {
   readonly maxSessions: number;
   readonly logPath: string;
   hostKeyFingerprint(): string; // 'SHA256:…' of the current host key
+  hostPublicKeyPath(): string; // the current host key's .pub file, as an operator would run ssh-keygen -lf on it
   acceptedAuths(): number; // "Accepted password|publickey for" log lines
   failedAuths(): number; // "Failed <method> for" log lines
   sessionsStarted(): number; // "Starting session:" log lines (one per exec/shell channel)
@@ -84,6 +85,10 @@ class Host implements SshdHost {
 
   hostKeyFingerprint(): string {
     return hostKeyFingerprint(this.dir);
+  }
+
+  hostPublicKeyPath(): string {
+    return `${hostKeyPath(this.dir)}.pub`;
   }
 
   private log(): string {
