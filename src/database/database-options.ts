@@ -4,10 +4,11 @@ import { ServerEntity } from '../servers/server.entity.js';
 import { OperationEntity, OperationEventEntity } from '../operations/operation.entity.js';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema.js';
 import { Operations1764800000000 } from './migrations/1764800000000-operations.js';
+import { OperationCancelRequests1765000000000 } from './migrations/1765000000000-operation-cancel-requests.js';
 import { TypeOrmLogger } from './typeorm-logger.js';
 
 export const ENTITIES = [ServerEntity, HostKeyEntity, OperationEntity, OperationEventEntity];
-export const MIGRATIONS = [InitialSchema1764150000000, Operations1764800000000];
+export const MIGRATIONS = [InitialSchema1764150000000, Operations1764800000000, OperationCancelRequests1765000000000];
 
 /**
  * `sqlite:<path>`, `sqlite::memory:` or `postgres://…` to TypeORM options. The schema comes only
