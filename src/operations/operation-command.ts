@@ -44,9 +44,16 @@ fi
 read -r s <"/proc/$$/stat" && s=\${s##*) } && set -f && set -- "$@" $s && set +f
 mkdir -p -m 700 "\${record%/*}" && echo "$8 $2" >"$record" ||
   echo "cs2-ssh-pool: cannot write $record: a leftover of this operation could not be found again" >&2
+# Outlive the control script: sshd signals the session's process group only while its first
+# process runs (a SIGKILL after an ignored SIGTERM must still reach the script). Caught, not ignored:
+# the script gets the default dispositions.
+trap : TERM INT HUP
 ${OPERATION_MARK}=$2 "$4" "$5"
 code=$?
 rm -f "$record"
+trap - TERM INT HUP
+# The control script died of a signal: so does this shell, so that the operation says which.
+[ "$code" -gt 128 ] && kill -$((code - 128)) $$ 2>/dev/null
 exit $code
 `;
 

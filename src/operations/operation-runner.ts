@@ -65,7 +65,7 @@ export async function runOperation(
   try {
     const { timeoutMs, cancelGraceMs } = deps.config;
     const exit = await deps.pool.stream(target, command, { timeoutMs, termGraceMs: cancelGraceMs, sink: log.sink, signal: controller.signal });
-    const error = exit.signal ? { code: 'KILLED_BY_SIGNAL', message: `the command ended by signal SIG${exit.signal}` } : null;
+    const error = exit.signal ? { code: 'KILLED_BY_SIGNAL', message: `the command ended by signal ${exit.signal.replace(/^(?!SIG)/, 'SIG')}` } : null;
     final = { status: exit.exitCode === 0 ? 'succeeded' : 'failed', exitCode: exit.exitCode, error, finishedAt: new Date() };
   } catch (error) {
     final = { ...endedBy(error), exitCode: null, finishedAt: new Date() };

@@ -31,9 +31,9 @@ describe.each(DATABASE_KINDS)('OperationStore (%s)', (kind) => {
     await db?.drop();
   });
 
-  const create = async (overrides: { leaseExpiresAt?: Date } = {}) => {
+  const create = async (overrides: { leaseExpiresAt?: Date; serverId?: string } = {}) => {
     const now = new Date();
-    const operation = runningOperation({ id: randomUUID(), serverId, action: 'update', ownerId: 'owner', leaseExpiresAt: overrides.leaseExpiresAt ?? now, startedAt: now });
+    const operation = runningOperation({ id: randomUUID(), serverId: overrides.serverId ?? serverId, action: 'update', ownerId: 'owner', leaseExpiresAt: overrides.leaseExpiresAt ?? now, startedAt: now });
     await store.createRunning([operation]);
     return operation.id;
   };
@@ -50,7 +50,8 @@ describe.each(DATABASE_KINDS)('OperationStore (%s)', (kind) => {
 
   it('finds running operations whose lease ran out, and an owner’s renewal keeps them (only the runs it names)', async () => {
     const expired = await create({ leaseExpiresAt: new Date(Date.now() - 60_000) });
-    const endedHere = await create({ leaseExpiresAt: new Date(Date.now() - 60_000) });
+    const otherServer = (await t.api.post('/api/servers').send(serverBody()).expect(201)).body.id as string;
+    const endedHere = await create({ leaseExpiresAt: new Date(Date.now() - 60_000), serverId: otherServer });
     const now = new Date();
     expect((await store.stale(now)).map((o) => o.id).sort()).toEqual([expired, endedHere].sort());
     await store.renew('owner', [expired], new Date(Date.now() + 60_000));
@@ -58,6 +59,7 @@ describe.each(DATABASE_KINDS)('OperationStore (%s)', (kind) => {
     expect(await store.finish(expired, 0, [], ended(now), { leaseExpiresAt: LessThan(now) })).toBe(false);
     await store.renew('owner', [expired], new Date(Date.now() - 1000));
     expect(await store.finish(expired, 0, [{ type: 'done', data: {} }], ended(now), { leaseExpiresAt: LessThan(new Date()) })).toBe(true);
+    expect(await store.finish(endedHere, 0, [{ type: 'done', data: {} }], ended(now), { leaseExpiresAt: LessThan(new Date()) })).toBe(true);
   });
 
   it('prunes the events of operations that ended before the cutoff, and only those', async () => {

@@ -138,6 +138,17 @@ describe.each(DATABASE_KINDS)('output that is not text (%s)', (kind) => {
   });
 });
 
+describe('the wrapper every operation runs under', () => {
+  it('passes on how the control script ended: its exit code, or the signal that killed it', async () => {
+    await withApp('sqlite', {}, async (_t, api) => {
+      const exits = await startUpdate(api, sleepingScript(0, 'exit 7\n'));
+      expect(await finished(api, exits.operationId)).toMatchObject({ status: 'failed', exitCode: 7, error: null });
+      const killed = await startUpdate(api, sleepingScript(0, 'kill -KILL $$\n'));
+      expect(await finished(api, killed.operationId)).toMatchObject({ status: 'failed', exitCode: null, error: { code: 'KILLED_BY_SIGNAL', message: 'the command ended by signal SIGKILL' } });
+    });
+  });
+});
+
 describe('an operation that ends while PostgreSQL is away for longer than 20 s', () => {
   it('stores its last lines and its end once the database is back; the gauge and the database agree', async () => {
     const db = await createTestDatabase('postgres');
@@ -206,5 +217,5 @@ describe.each(DATABASE_KINDS)('a service killed (SIGKILL) while a quiet command 
     expect((await getOperation(second, operationId)).outputTail).toContain(`cs2-ssh-pool: stopping what operation ${killed} left running on the host`);
     await expectStatus(second, 200, 'DELETE', `/api/operations/${operationId}`);
     await eventually('the cancelled command to be gone', () => remoteProcesses(user, marker) === 0, 5000);
-  }, 60_000);
+  }, 120_000);
 });
