@@ -12,7 +12,7 @@ import { OperationStore } from '../../src/operations/operation-store.js';
 import { OperationEntity, runningOperation } from '../../src/operations/operation.entity.js';
 import { OperationsService } from '../../src/operations/operations.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase, withClient } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
 import { isAlive } from '../support/proc.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
@@ -54,16 +54,6 @@ async function startUpdate(api: OpsClient, script: { path: string }): Promise<{ 
   return { serverId, operationId };
 }
 
-async function onPostgres<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The pids of the app's LISTEN sessions (server changes, operation signals). */
 const listeners = async (client: pg.Client): Promise<number[]> =>
   (await client.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [LISTENER_APPLICATION_NAME])).rows.map((r: { pid: number }) => r.pid);
@@ -90,7 +80,7 @@ describe('a running operation ends only as it should (PostgreSQL notifications)'
       const script = sleepingScript(4);
       const { operationId } = await startUpdate(api, script);
       await startedPid(script.pidFile);
-      await onPostgres(db.url, (client) => trigger(client, operationId));
+      await withClient(db.url, (client) => trigger(client, operationId));
       await new Promise((resolve) => setTimeout(resolve, 300)); // a cancel would have reached the host by now
       expect(await getOperation(api, operationId)).toMatchObject({ status: 'running' });
       expect(await finished(api, operationId)).toMatchObject({ status: 'succeeded', exitCode: 0, outputTail: 'begin update\nend update' });
