@@ -6,10 +6,11 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity.js';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema.js';
 import { Operations1764800000000 } from './migrations/1764800000000-operations.js';
 import { IdempotencyKeys1764900000000 } from './migrations/1764900000000-idempotency-keys.js';
+import { OperationCancelRequests1765000000000 } from './migrations/1765000000000-operation-cancel-requests.js';
 import { TypeOrmLogger } from './typeorm-logger.js';
 
 export const ENTITIES = [ServerEntity, HostKeyEntity, OperationEntity, OperationEventEntity, IdempotencyKeyEntity];
-export const MIGRATIONS = [InitialSchema1764150000000, Operations1764800000000, IdempotencyKeys1764900000000];
+export const MIGRATIONS = [InitialSchema1764150000000, Operations1764800000000, IdempotencyKeys1764900000000, OperationCancelRequests1765000000000];
 
 /**
  * `sqlite:<path>`, `sqlite::memory:` or `postgres://…` to TypeORM options. The schema comes only

@@ -1,5 +1,5 @@
 import { FakeOperationStore, FakeSignals } from '../../test/fakes/fake-operation-store.js';
-import { MAX_OUTPUT_EVENTS, OperationLog, TAIL_LINES } from './operation-log.js';
+import { MAX_OUTPUT_EVENTS, MAX_PROGRESS_EVENTS, OperationLog, TAIL_LINES } from './operation-log.js';
 
 const ended = { status: 'succeeded' as const, exitCode: 0, error: null, finishedAt: new Date() };
 const out = (text: string) => Buffer.from(text);
@@ -80,6 +80,24 @@ describe('OperationLog', () => {
     expect(stopAsked).toBe(1);
     expect(await log.finish(ended)).toBe(false);
     expect(store.rows.get('op')).toMatchObject({ status: 'interrupted' });
+  });
+
+  it('stores a progress event per whole percent entered, while the row follows every value', async () => {
+    const steps = Array.from({ length: 10_000 }, (_, i) => ((i + 1) / 100).toFixed(2)); // 0.01 … 100.00
+    log.sink('stdout', out(steps.map((p) => `Update state (0x61) downloading, progress: ${p} (1 / 2)\n`).join('')));
+    await log.finish(ended);
+    const percents = store.stored.get('op')!.filter((e) => e.type === 'progress').map((e) => (e.data as { percent: number }).percent);
+    expect(percents).toEqual([0.01, ...Array.from({ length: 100 }, (_, i) => i + 1)]);
+    expect(store.rows.get('op')).toMatchObject({ progress: 100 });
+  });
+
+  it('stores at most MAX_PROGRESS_EVENTS progress events however the value jumps about', async () => {
+    const line = (p: string) => `Update state (0x61) downloading, progress: ${p} (1 / 2)\n`;
+    log.sink('stdout', out(Array.from({ length: 300_000 }, (_, i) => line(i % 2 ? '49.99' : '50.01')).join('') + line('73.25')));
+    await log.finish(ended);
+    const progress = store.stored.get('op')!.filter((e) => e.type === 'progress');
+    expect(progress).toHaveLength(MAX_PROGRESS_EVENTS);
+    expect(store.rows.get('op')).toMatchObject({ progress: 73.25 });
   });
 
   it('stores at most MAX_OUTPUT_EVENTS lines, while the tail follows to the end', async () => {

@@ -12,6 +12,8 @@ const FLUSH_INTERVAL_MS = 25;
 const FLUSH_BATCH = 200;
 /** Output lines stored per operation; later lines still reach the tail. */
 export const MAX_OUTPUT_EVENTS = 20_000;
+/** Progress events stored per operation: one per whole percent entered bounds a steady run to 101, this one a value that jumps about. */
+export const MAX_PROGRESS_EVENTS = 1000;
 export const TAIL_LINES = 50;
 const TAIL_MAX_CHARS = 16 * 1024;
 /** A store failure (database away) is retried after this long; the events wait in memory. */
@@ -34,6 +36,8 @@ export class OperationLog {
   private lastSeq = 0;
   private outputEvents = 0;
   private progress: number | null = null;
+  private lastProgressEvent: number | null = null;
+  private progressEvents = 0;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private lastFlushAt = -Infinity;
@@ -81,11 +85,21 @@ export class OperationLog {
     const percent = parseProgress(line);
     if (percent !== null && percent !== this.progress) {
       this.progress = percent;
-      this.pending.push({ type: 'progress', data: { percent } });
+      if (this.worthAnEvent(percent)) {
+        this.progressEvents++;
+        this.lastProgressEvent = percent;
+        this.pending.push({ type: 'progress', data: { percent } });
+      }
     }
     if (this.pending.length >= FLUSH_BATCH) this.flushSoon(0, true);
     // Quiet until now: store it at once. Busy: a window opens with this line and later lines join it.
     else this.flushSoon(Date.now() - this.lastFlushAt >= FLUSH_INTERVAL_MS ? 0 : FLUSH_INTERVAL_MS);
+  }
+
+  /** A new value is an event when it enters another whole percent than the last event's (the row's `progress` follows every value). */
+  private worthAnEvent(percent: number): boolean {
+    if (this.progressEvents >= MAX_PROGRESS_EVENTS) return false;
+    return this.lastProgressEvent === null || Math.floor(percent) !== Math.floor(this.lastProgressEvent);
   }
 
   /** A write is already scheduled: only a full batch (`now`) brings it forward. */

@@ -9,7 +9,7 @@ import { ReplicaChannel } from '../database/replica-channel.js';
 /** The PostgreSQL channel replicas tell each other about operations on. */
 export const OPERATION_SIGNALS_CHANNEL = 'cs2_ssh_pool_operations';
 
-/** `events`: new events of `operationId` are stored. `cancel`: whoever runs it should stop it. */
+/** `events`: new events of `operationId` are stored. `cancel`: whoever runs it should read its row (a cancel was recorded there). */
 type Signal = { kind: 'events' | 'cancel'; operationId: string };
 
 function parseSignal(value: Record<string, unknown>): Signal | null {
@@ -58,14 +58,20 @@ export class OperationSignals implements OnApplicationBootstrap, OnApplicationSh
     await this.send({ kind: 'cancel', operationId });
   }
 
-  /** Calls `listener` on `kind` signals for `operationId` and on every resync; returns the unsubscribe. */
+  /**
+   * Calls `listener` on `kind` signals for `operationId`; returns the unsubscribe. An `events` listener
+   * is also called on every resync (it reads the database again). A `cancel` listener never is: a
+   * resync says only that notifications may have been lost, and a cancel is acted on only once the
+   * operation's row says it was requested (anyone who can connect may NOTIFY).
+   */
   on(kind: Signal['kind'], operationId: string, listener: () => void): () => void {
     const name = `${kind}:${operationId}`;
+    const alsoOnResync = kind === 'events';
     this.local.on(name, listener);
-    this.local.on('resync', listener);
+    if (alsoOnResync) this.local.on('resync', listener);
     return () => {
       this.local.off(name, listener);
-      this.local.off('resync', listener);
+      if (alsoOnResync) this.local.off('resync', listener);
     };
   }
 

@@ -96,9 +96,19 @@ export class OperationStore {
     return this.write(id, lastSeq, events, { ...rest, errorCode: error?.code ?? null, errorMessage: error?.message ?? null }, { status: 'running', ...expect });
   }
 
-  /** Extends the lease of every operation `ownerId` runs. */
-  async renew(ownerId: string, until: Date): Promise<void> {
-    await this.repo().update({ ownerId, status: 'running' }, { leaseExpiresAt: until });
+  /**
+   * Extends the leases of `ids`, the runs `ownerId` still has in hand: never that of a run which
+   * ended here without storing its end, so that another replica can end it.
+   */
+  async renew(ownerId: string, ids: string[], until: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.repo().update({ id: In(ids), ownerId, status: 'running' }, { leaseExpiresAt: until });
+  }
+
+  /** Records a cancel on the running operation. @returns false when it is not running (any more). */
+  async requestCancel(id: string, at: Date): Promise<boolean> {
+    const result = await this.repo().update({ id, status: 'running' }, { cancelRequestedAt: at });
+    return Boolean(result.affected);
   }
 
   /** Running operations whose lease ran out before `now`, or (`ownerIsNot`) that another process owns. */

@@ -32,6 +32,8 @@ export class OperationEntity {
   @Column({ name: 'lease_expires_at', type: Date }) leaseExpiresAt!: Date;
   @Column({ name: 'started_at', type: Date }) startedAt!: Date;
   @Column({ name: 'finished_at', type: Date, nullable: true }) finishedAt!: Date | null;
+  /** Set by a cancel (from any replica) while it runs: the only thing that makes its owner stop it as `cancelled`. */
+  @Column({ name: 'cancel_requested_at', type: Date, nullable: true }) cancelRequestedAt!: Date | null;
 }
 
 /** One event of an operation's stream, numbered 1, 2, 3… per operation (the SSE id). */
@@ -57,5 +59,6 @@ export function runningOperation(fields: Pick<OperationEntity, 'id' | 'serverId'
     outputTail: '',
     lastSeq: 0,
     finishedAt: null,
+    cancelRequestedAt: null,
   } satisfies OperationEntity);
 }

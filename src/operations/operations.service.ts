@@ -4,7 +4,6 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { defer, finalize, type Observable, Subject, takeUntil } from 'rxjs';
 import { LessThan } from 'typeorm';
-import { shellQuote } from '../common/shell-quote.js';
 import type { AppConfig, OperationsConfig } from '../config/configuration.js';
 import { controlScriptOf } from '../servers/server.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -14,8 +13,9 @@ import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
 import { StatusService } from '../status/status.service.js';
 import type { SshTarget } from '../ssh-pool/ssh-pool.types.js';
+import { operationCommand } from './operation-command.js';
 import { operationEvents, type ReadyToRead } from './operation-events.stream.js';
-import { runOperation } from './operation-runner.js';
+import { CancelRequest, LeaseLost, runOperation } from './operation-runner.js';
 import { OperationSignals } from './operation-signals.js';
 import { OperationStore } from './operation-store.js';
 import { type Action, type OperationEntity, runningOperation } from './operation.entity.js';
@@ -45,6 +45,8 @@ const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const STREAM_DRAIN_MS = 1000;
 /** How long a cancel waits for the operation to end before answering with it still running. */
 const CANCEL_WAIT_MS = 10_000;
+/** At shutdown, how long the ends of what just stopped may take to be stored (the database may be away); then their leases decide. */
+const FINISH_DRAIN_MS = 10_000;
 
 /**
  * Server operations: LinuxGSM actions run on the server's pooled connection, streamed to the
@@ -59,8 +61,13 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
   readonly ownerId = randomUUID();
   private readonly config: OperationsConfig;
   private readonly runs = new Set<Promise<void>>();
-  /** What this replica runs, each with the switch that stops it if another replica ended it. */
+  /**
+   * What this replica has in hand (running, or storing how it ended), each with the switch that stops
+   * its command: a recorded cancel, or another replica having ended it.
+   */
   private readonly owned = new Map<string, AbortController>();
+  /** Aborted at shutdown once the runs had FINISH_DRAIN_MS to store their ends. */
+  private readonly giveUp = new AbortController();
   private lastPrune = 0;
   private openStreams = 0;
   private readonly closing = new Subject<void>();
@@ -92,7 +99,10 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
    */
   async beforeApplicationShutdown(): Promise<void> {
     await this.pool.shutdown();
-    await Promise.all(this.runs);
+    const runs = Promise.all(this.runs);
+    await Promise.race([runs, new Promise((resolve) => setTimeout(resolve, FINISH_DRAIN_MS).unref())]);
+    this.giveUp.abort();
+    await runs;
     if (this.scheduler.doesExist('interval', LEASE_INTERVAL_NAME)) this.scheduler.deleteInterval(LEASE_INTERVAL_NAME);
     // Followers of what just ended get its `done`; the rest (operations of other replicas) end
     // here and resume elsewhere with Last-Event-ID. An open stream would hold the HTTP server open.
@@ -145,8 +155,8 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
    * @throws OperationError OPERATION_NOT_FOUND, OPERATION_NOT_RUNNING
    */
   async cancel(id: string): Promise<OperationEntity> {
-    const operation = await this.get(id);
-    if (operation.status !== 'running') {
+    if (!(await this.store.requestCancel(id, new Date()))) {
+      const operation = await this.get(id);
       throw new OperationError(OperationErrorCode.NOT_RUNNING, `Operation ${id} has already ended (${operation.status})`, { id, status: operation.status });
     }
     return this.waitForEnd(id, () => void this.signals.cancelRequested(id));
@@ -157,8 +167,8 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     if (this.ticking) return;
     this.ticking = true;
     try {
-      await this.store.renew(this.ownerId, new Date(now.getTime() + this.config.leaseMs));
-      await this.stopLost();
+      await this.store.renew(this.ownerId, [...this.owned.keys()], new Date(now.getTime() + this.config.leaseMs));
+      await this.checkOwned();
       await this.sweep(now);
       if (now.getTime() - this.lastPrune > 3600_000) {
         this.lastPrune = now.getTime();
@@ -204,16 +214,16 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
       leaseExpiresAt: new Date(now.getTime() + this.config.leaseMs),
       startedAt: now,
     });
-    return { operation, target, command: `${shellQuote(controlScriptOf(server))} ${action}` };
+    return { operation, target, command: operationCommand(serverId, operation.id, controlScriptOf(server), action, this.config.cancelGraceMs) };
   }
 
   private launch(operation: OperationEntity, target: SshTarget, command: string): void {
     this.logger.log(`Operation ${operation.id}: ${operation.action} on server ${operation.serverId}`);
     this.metrics.operationStarted();
-    const lost = new AbortController();
-    this.owned.set(operation.id, lost);
-    const deps = { pool: this.pool, store: this.store, signals: this.signals, config: this.config };
-    const run = runOperation(deps, operation, target, command, lost.signal).then((status) => {
+    const stop = new AbortController();
+    this.owned.set(operation.id, stop);
+    const deps = { pool: this.pool, store: this.store, signals: this.signals, config: this.config, giveUp: this.giveUp.signal };
+    const run = runOperation(deps, operation, target, command, stop.signal).then((status) => {
       this.runs.delete(run);
       this.owned.delete(operation.id);
       // The game server may have started or stopped: the next status read probes afresh.
@@ -224,14 +234,16 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * Operations this replica runs that another replica ended (this one could not renew in time): their
-   * commands stop, so that no next operation of the server overlaps them. Output would tell too, but
-   * a quiet command writes none.
+   * Stops the commands of operations this replica runs that another replica ended (this one could not
+   * renew in time), so that no next operation of the server overlaps them (output would tell too, but
+   * a quiet command writes none), and of those with a recorded cancel whose notification was lost.
    */
-  private async stopLost(): Promise<void> {
+  private async checkOwned(): Promise<void> {
     if (this.owned.size === 0) return;
     for (const row of await this.store.byIds([...this.owned.keys()])) {
-      if (row.status !== 'running' || row.ownerId !== this.ownerId) this.owned.get(row.id)?.abort();
+      const stop = this.owned.get(row.id);
+      if (row.status !== 'running' || row.ownerId !== this.ownerId) stop?.abort(new LeaseLost());
+      else if (row.cancelRequestedAt !== null) stop?.abort(new CancelRequest());
     }
   }
 

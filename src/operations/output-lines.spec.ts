@@ -16,6 +16,10 @@ describe('LineSplitter', () => {
     expect(feed(['\n\n', euro.subarray(0, 1), euro.subarray(1)])).toEqual(['', '', '€']);
   });
 
+  it('turns NUL bytes and bytes that are not UTF-8 into U+FFFD, keeping the rest of the line', () => {
+    expect(feed([Buffer.from([0x61, 0x00, 0x62, 0x0a, 0xff, 0xfe, 0x63, 0x0a]), Buffer.from([0x00])])).toEqual(['a\uFFFDb', '\uFFFD\uFFFDc', '\uFFFD']);
+  });
+
   it('cuts an endless line into bounded pieces', () => {
     const lines = feed(['x'.repeat(MAX_LINE_CHARS * 2 + 3)]);
     expect(lines.map((l) => l.length)).toEqual([MAX_LINE_CHARS, MAX_LINE_CHARS, 3]);

@@ -5,7 +5,8 @@ export const MAX_LINE_CHARS = 4096;
 
 /**
  * Turns one stream's chunks into lines: UTF-8 decoded across chunk boundaries, split at `\n`, `\r\n`
- * and a lone `\r` (progress bars redraw with it), without the terminator.
+ * and a lone `\r` (progress bars redraw with it), without the terminator. Bytes that are not UTF-8
+ * and NUL bytes (which PostgreSQL cannot store in text) become U+FFFD, so any output can be stored.
  */
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
@@ -14,12 +15,12 @@ export class LineSplitter {
 
   /** @returns the lines this chunk completed. */
   push(chunk: Buffer): string[] {
-    return this.split(this.decoder.write(chunk));
+    return this.split(withoutNul(this.decoder.write(chunk)));
   }
 
   /** @returns the unterminated last line, if any. */
   end(): string[] {
-    const rest = this.split(this.decoder.end());
+    const rest = this.split(withoutNul(this.decoder.end()));
     if (this.partial.length > 0) rest.push(this.partial);
     this.partial = '';
     return rest;
@@ -51,6 +52,8 @@ export class LineSplitter {
     this.partial = rest;
   }
 }
+
+const withoutNul = (text: string) => text.replaceAll('\0', '\uFFFD');
 
 /** SteamCMD: `Update state (0x61) downloading, progress: 45.12 (1234 / 5678)`. */
 const STEAMCMD_PROGRESS = /\bUpdate state \(0x[0-9a-fA-F]+\) [^,]*, progress: (\d{1,3}(?:\.\d+)?) \(/;

@@ -115,7 +115,13 @@ export class FakeCs2Server {
     const hundredths = Array.from({ length: steps }, (_, i) => Math.floor(((i + 1) * 10000) / steps));
     const printed = (h: number) => `${Math.floor(h / 100)}.${String(h % 100).padStart(2, '0')}`;
     const progress = hundredths.map((h, i) => ` Update state (${state}, progress: ${printed(h)} (${(i + 1) * 1000} / ${steps * 1000})`);
-    const percents = hundredths.map((h) => h / 100);
+    // The service stores a progress event when the value enters another whole percent than the last event's.
+    let last: number | undefined;
+    const percents = hundredths.map((h) => h / 100).filter((p) => {
+      const kept = last === undefined || Math.floor(p) !== Math.floor(last);
+      if (kept) last = p;
+      return kept;
+    });
     const stdout = [`[ .... ] ${action}: cs2server via SteamCMD`, ...progress.flatMap((line) => (this.update.redraw ? [line, line] : [line]))];
     const stderr = ["WARNING: setlocale('en_US.UTF-8') failed, using locale: 'C'"];
     if (exitCode === 0) stdout.push("Success! App '730' fully installed.");

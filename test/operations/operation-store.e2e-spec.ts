@@ -31,9 +31,9 @@ describe.each(DATABASE_KINDS)('OperationStore (%s)', (kind) => {
     await db?.drop();
   });
 
-  const create = async (overrides: { leaseExpiresAt?: Date } = {}) => {
+  const create = async (overrides: { leaseExpiresAt?: Date; serverId?: string } = {}) => {
     const now = new Date();
-    const operation = runningOperation({ id: randomUUID(), serverId, action: 'update', ownerId: 'owner', leaseExpiresAt: overrides.leaseExpiresAt ?? now, startedAt: now });
+    const operation = runningOperation({ id: randomUUID(), serverId: overrides.serverId ?? serverId, action: 'update', ownerId: 'owner', leaseExpiresAt: overrides.leaseExpiresAt ?? now, startedAt: now });
     await store.createRunning([operation]);
     return operation.id;
   };
@@ -48,15 +48,18 @@ describe.each(DATABASE_KINDS)('OperationStore (%s)', (kind) => {
     expect(await store.append(id, 3, [output('late')], state)).toBe(false);
   });
 
-  it('finds running operations whose lease ran out, and an owner’s renewal keeps them', async () => {
+  it('finds running operations whose lease ran out, and an owner’s renewal keeps them (only the runs it names)', async () => {
     const expired = await create({ leaseExpiresAt: new Date(Date.now() - 60_000) });
+    const otherServer = (await t.api.post('/api/servers').send(serverBody()).expect(201)).body.id as string;
+    const endedHere = await create({ leaseExpiresAt: new Date(Date.now() - 60_000), serverId: otherServer });
     const now = new Date();
-    expect((await store.stale(now)).map((o) => o.id)).toEqual([expired]);
-    await store.renew('owner', new Date(Date.now() + 60_000));
-    expect(await store.stale(now)).toEqual([]);
+    expect((await store.stale(now)).map((o) => o.id).sort()).toEqual([expired, endedHere].sort());
+    await store.renew('owner', [expired], new Date(Date.now() + 60_000));
+    expect((await store.stale(now)).map((o) => o.id)).toEqual([endedHere]);
     expect(await store.finish(expired, 0, [], ended(now), { leaseExpiresAt: LessThan(now) })).toBe(false);
-    await store.renew('owner', new Date(Date.now() - 1000));
+    await store.renew('owner', [expired], new Date(Date.now() - 1000));
     expect(await store.finish(expired, 0, [{ type: 'done', data: {} }], ended(now), { leaseExpiresAt: LessThan(new Date()) })).toBe(true);
+    expect(await store.finish(endedHere, 0, [{ type: 'done', data: {} }], ended(now), { leaseExpiresAt: LessThan(new Date()) })).toBe(true);
   });
 
   it('prunes the events of operations that ended before the cutoff, and only those', async () => {

@@ -1,8 +1,7 @@
 // Operations and the pool's own lifecycle: recycling and idle cleanup never cut a running operation,
 // and a service that is stopped (SIGTERM) gives it the drain bound, stops it on the host and
 // stores it `interrupted` before it exits.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +11,8 @@ import { OperationsService } from '../../src/operations/operations.service.js';
 import { createTestApp, serverBody, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { openSse } from '../support/sse.js';
-import { createTestDatabase, scratchDir, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { sleepingScript, startedPid, until } from './ops-fixtures.js';
 import { eventually } from '../support/eventually.js';
 import { isAlive } from '../support/proc.js';
 import { ServiceProcess } from '../support/service-process.js';
@@ -24,33 +24,6 @@ interface Operation {
   exitCode: number | null;
   outputTail: string;
   error: { code: string } | null;
-}
-
-/** Polls an async condition every 50 ms. */
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-
-/** A control script whose `update` prints, records its pid, runs `seconds`, prints again. */
-function controlScript(seconds: number, prelude = ''): { path: string; pidFile: string } {
-  const dir = scratchDir('ops-lifecycle');
-  chmodSync(dir, 0o777);
-  const pidFile = join(dir, 'update.pid');
-  const path = join(dir, 'cs2server');
-  writeFileSync(path, `#!/bin/sh\n${prelude}echo "begin $1"\necho $$ > ${pidFile}\nsleep ${seconds}\necho "end $1"\n`);
-  chmodSync(path, 0o755);
-  return { path, pidFile };
-}
-
-/** The pid the script recorded once it runs on the host. */
-async function startedPid(pidFile: string): Promise<number> {
-  await eventually('the script to start on the host', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 5000);
-  return Number(readFileSync(pidFile, 'utf8'));
 }
 
 /** An in-process app on its own SQLite database for the enclosing describe; `app()` is it. */
@@ -88,7 +61,7 @@ describe('operations and the pool lifecycle', () => {
     it('never cut a running operation: its connection retires after it (and /metrics counts it)', async () => {
       const t = app();
       const disconnects = sshd.disconnects();
-      const script = controlScript(3);
+      const script = sleepingScript(3);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
       await eventually('the update to start on the host', () => existsSync(script.pidFile), 5000);
@@ -125,7 +98,7 @@ describe('operations and the pool lifecycle', () => {
 
     it('is stopped on the host at the next lease check, even when it writes nothing', async () => {
       const t = app();
-      const script = controlScript(60);
+      const script = sleepingScript(60);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
       const remotePid = await startedPid(script.pidFile);
@@ -144,7 +117,7 @@ describe('operations and the pool lifecycle', () => {
     it('answers 202 with the operation still running after its wait, and SIGKILL ends it after the grace', async () => {
       const t = app();
       // An ignored signal stays ignored across exec: the sleep ignores SIGTERM too.
-      const script = controlScript(60, "trap '' TERM\n");
+      const script = sleepingScript(60, "trap '' TERM\n");
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/validate`).expect(202)).body;
       const remotePid = await startedPid(script.pidFile);
@@ -162,7 +135,7 @@ describe('operations and the pool lifecycle', () => {
     const leaseMs = 1000;
     const t = await createTestApp({ DATABASE_URL: db.url, OPERATION_LEASE_MS: String(leaseMs), SHUTDOWN_GRACE_MS: '6000' });
     try {
-      const script = controlScript(60);
+      const script = sleepingScript(60);
       const id = (await t.api.post('/api/servers').send(sshServerBody(sshd, user, { controlScript: script.path })).expect(201)).body.id;
       const { operationId } = (await t.api.post(`/api/servers/${id}/actions/update`).expect(202)).body;
       await startedPid(script.pidFile);
@@ -212,7 +185,7 @@ describe('operations and the pool lifecycle', () => {
 
   it('SIGTERM: the operation gets the drain bound, is killed on the host (even one that ignores SIGTERM) and stored interrupted; the service exits 0', async () => {
     const db = await createTestDatabase('postgres');
-    const script = controlScript(60, "trap '' TERM\n");
+    const script = sleepingScript(60, "trap '' TERM\n");
     const service = await ServiceProcess.start({ DATABASE_URL: db.url, SHUTDOWN_GRACE_MS: '1500' });
     try {
       const server = await service.api<{ id: string }>('POST', '/api/servers', sshServerBody(sshd, user, { controlScript: script.path }));

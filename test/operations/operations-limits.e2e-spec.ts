@@ -45,7 +45,7 @@ describe('operation limits (sqlite)', () => {
   });
 
   it('OPERATION_TIMEOUT_S: the run fails with EXEC_TIMEOUT and no exit code, and is killed on the host', async () => {
-    const { api } = await app({ OPERATION_TIMEOUT_S: '1', OPERATION_CANCEL_GRACE_MS: '500' });
+    const { api } = await app({ OPERATION_TIMEOUT_S: '2', OPERATION_CANCEL_GRACE_MS: '500' });
     const { operationId, shell, helper } = await longUpdate(api, 'timeout');
     const stream = await events(api, operationId);
     const op = await finished(api, operationId, 10_000);

@@ -1,8 +1,12 @@
 // Shared steps of the operations specs: servers that point at a fake LinuxGSM install, actions, waiting
 // for an operation to finish, its event stream, and the checks every finished stream must pass.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { TEST_TOKEN, type TestApp } from '../support/app.js';
+import { scratchDir } from '../support/databases.js';
+import { eventually } from '../support/eventually.js';
 import { openSse, type SseConnection, type SseEvent } from '../support/sse.js';
 import { sshServerBody } from '../support/ssh-servers.js';
 import type { SshdHost, TestUser } from '../support/sshd.js';
@@ -124,4 +128,30 @@ export function expectCompleteStream(list: SseEvent[], done: { status: Status; e
     const source = list.slice(0, i).findIndex((o) => o.event === 'output' && (o.data as OutputData).line.includes(`progress: ${percent} `));
     expect({ progress: e.id, after: source >= 0 }).toEqual({ progress: e.id, after: true });
   });
+}
+
+/** A control script whose actions print, record their pid, run `seconds` (a `sleep`), print again; `prelude` runs first. */
+export function sleepingScript(seconds: number | string, prelude = ''): { path: string; pidFile: string } {
+  const dir = scratchDir('ops-script');
+  chmodSync(dir, 0o777);
+  const pidFile = join(dir, 'update.pid');
+  const path = join(dir, 'cs2server');
+  writeFileSync(path, `#!/bin/sh\n${prelude}echo "begin $1"\necho $$ > ${pidFile}\nsleep ${seconds}\necho "end $1"\n`);
+  chmodSync(path, 0o755);
+  return { path, pidFile };
+}
+
+/** The pid the script recorded once it runs on the host. */
+export async function startedPid(pidFile: string): Promise<number> {
+  await eventually('the script to start on the host', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 5000);
+  return Number(readFileSync(pidFile, 'utf8'));
+}
+
+/** Polls an async condition every 50 ms; after `timeoutMs` rejects naming `what`. */
+export async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -57,6 +57,6 @@ describe.each(DATABASE_KINDS)('TypeOrmHostKeyStore on migrations (%s)', (kind) =
   it('ran the schema from migrations, recorded once', async () => {
     await open();
     const migrations = await db.rows('migrations');
-    expect(migrations.map((m) => m.name)).toEqual(['InitialSchema1764150000000', 'Operations1764800000000']);
+    expect(migrations.map((m) => m.name)).toEqual(['InitialSchema1764150000000', 'Operations1764800000000', 'IdempotencyKeys1764900000000', 'OperationCancelRequests1765000000000']);
   });
 });
