@@ -6,7 +6,8 @@
 //   3. 3 subscribers that read a 320 001-event operation whole.
 // Meanwhile one client asks /health/live every 20 ms. Prints its p50/p99/max and the service's RSS
 // before, at its peak and after, as markdown. BENCH_DISTS=dist,/path/to/other/dist compares builds
-// (e.g. main's); BENCH_HOLD_S (20) is how long the non-readers hold their streams.
+// (e.g. main's); BENCH_HOLD_S (20) is how long the non-readers hold their streams,
+// BENCH_POSTGRES=0 skips PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -22,6 +23,9 @@ import { percentile, sleep } from './suite/common.js';
 
 const DISTS = (process.env.BENCH_DISTS ?? 'dist').split(',');
 const HOLD_S = Number(process.env.BENCH_HOLD_S ?? 20);
+/** BENCH_ONLY=readers: the scenarios whose name contains it. BENCH_NODE_ARGS: for the service (e.g. --cpu-prof). */
+const ONLY = process.env.BENCH_ONLY ?? '';
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** A probe that gets no answer within this long counts as this long (the table then shows ≥). */
 const PROBE_TIMEOUT_MS = 120_000;
 const MiB = 1024 * 1024;
@@ -35,6 +39,8 @@ interface Row {
   max: number;
   unanswered: number;
   rss: [before: number, peak: number, after: number];
+  /** The service's own event-loop delay over the attack (prom-client's monitorEventLoopDelay), ms. */
+  lag: { p99: number; max: number };
   seconds: number;
 }
 
@@ -72,7 +78,10 @@ function probeHealth(service: ServiceProcess): { stop(): Promise<{ latencies: nu
       const started = performance.now();
       const req = request(`${service.base}/health/live`, { agent: false, timeout: PROBE_TIMEOUT_MS }, (res) => {
         res.resume();
-        res.on('end', () => resolve(void latencies.push(performance.now() - started)));
+        res.on('end', () => {
+          latencies.push(performance.now() - started);
+          resolve();
+        });
       });
       const fail = () => {
         unanswered++;
@@ -130,7 +139,15 @@ function reader(service: ServiceProcess, operationId: string): Promise<boolean> 
   });
 }
 
+/** prom-client's event-loop delay since the previous scrape (each scrape resets it), ms. */
+async function loopLag(service: ServiceProcess): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${service.base}/metrics`, { headers: service.headers() })).text();
+  const value = (name: string) => 1000 * Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { p99: value('nodejs_eventloop_lag_p99_seconds'), max: value('nodejs_eventloop_lag_max_seconds') };
+}
+
 async function measure(service: ServiceProcess, attack: () => Promise<void>): Promise<Omit<Row, 'dist' | 'database' | 'scenario'>> {
+  await loopLag(service);
   const before = service.rssBytes();
   const peak = rssPeak(service);
   const probe = probeHealth(service);
@@ -138,15 +155,17 @@ async function measure(service: ServiceProcess, attack: () => Promise<void>): Pr
   await attack();
   const seconds = (performance.now() - started) / 1000;
   const { latencies, unanswered } = await probe.stop();
+  const lag = await loopLag(service);
   const top = peak.stop();
   await sleep(1000);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), unanswered, rss: [before, top, service.rssBytes()], seconds };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), unanswered, rss: [before, top, service.rssBytes()], lag, seconds };
 }
 
 async function scenarios(dist: string, database: string, url: string): Promise<Row[]> {
   const rows: Row[] = [];
   const run = async (scenario: string, lines: number, attack: (service: ServiceProcess, operationId: string) => Promise<void>) => {
-    const service = await ServiceProcess.start({ DATABASE_URL: url, LOG_LEVEL: 'error' }, { dist });
+    if (!scenario.includes(ONLY)) return;
+    const service = await ServiceProcess.start({ DATABASE_URL: url, LOG_LEVEL: 'error' }, { dist, nodeArgs: NODE_ARGS });
     try {
       const body = { name: `bench-${randomUUID().slice(0, 8)}`, host: '10.0.0.5', sshPort: 22, sshUser: 'cs2', authType: 'PASSWORD', sshPassword: 'bench', gameDirectory: '/home/cs2/g', gamePort: 27015 };
       const { id } = await service.api<{ id: string }>('POST', '/api/servers', body);
@@ -189,11 +208,11 @@ async function main(): Promise<void> {
     if (postgres && process.env.BENCH_POSTGRES !== '0') rows.push(...(await scenarios(dist, 'PostgreSQL', postgres)));
   }
   console.log(`node ${process.version}, BENCH_HOLD_S=${HOLD_S}; /health/live asked every 20 ms during each attack (readers: until they all got done)\n`);
-  console.log('| build | database | attack | /health/live p50 | p99 | max | unanswered | RSS before → peak → after (MiB) | attack (s) |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| build | database | attack | /health/live p50 | p99 | max | unanswered | loop delay p99 / max | RSS before → peak → after (MiB) | attack (s) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const rss = r.rss.map((b) => (b / MiB).toFixed(0)).join(' → ');
-    console.log(`| ${r.dist} | ${r.database} | ${r.scenario} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.unanswered} | ${rss} | ${r.seconds.toFixed(1)} |`);
+    console.log(`| ${r.dist} | ${r.database} | ${r.scenario} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.unanswered} | ${ms(r.lag.p99)} / ${ms(r.lag.max)} | ${rss} | ${r.seconds.toFixed(1)} |`);
   }
 }
 

@@ -7,7 +7,7 @@ import { NoBody, UuidParam } from '../common/validation.js';
 import { ApiErrors, ApiProtected, BODY_ERRORS, ID_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
 import { ServerErrorCode } from '../servers/servers.errors.js';
 import { SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
-import { endWithErrorEvent, socketDrained, SSE_MAX_QUEUED_CHARS } from './operation-events.stream.js';
+import { endWithErrorEvent, SSE_MAX_QUEUED_CHARS, sseReady } from './operation-events.stream.js';
 import { ACTIONS, type Action } from './operation.entity.js';
 import { BatchStartedDto, OperationDto, OperationPageDto, OperationStartedDto, toOperationDto, toOperationPage, toOperationStarted } from './operation.mapper.js';
 import { BatchOperationsDto, HistoryQueryDto } from './operations.dto.js';
@@ -84,7 +84,7 @@ export class OperationsController {
   @ApiErrors(...OPERATION_ID_ERRORS)
   async events(@UuidParam('id') id: string, @Req() request: Request, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
     const afterSeq = afterSeqOf(lastEventId);
-    const events = await this.operations.events(id, afterSeq, () => socketDrained(request.socket), 'Last-Event-ID');
+    const events = await this.operations.events(id, afterSeq, sseReady(request.socket), 'Last-Event-ID');
     return events.pipe(endWithErrorEvent(afterSeq, (error) => this.logger.error(`The event stream of operation ${id} failed`, error instanceof Error ? error.stack : String(error))));
   }
 
