@@ -67,13 +67,13 @@ describe('operationEvents', () => {
   it('hands a backlog on EVENTS_PER_TURN events at a time, each once the subscriber is ready: a reader that stops reading holds one step', async () => {
     await store.append('op', 0, Array.from({ length: 200 }, (_, i) => output(`l${i}`)), { progress: null, outputTail: '' });
     let readyCalls = 0;
-    // The connection drains once, for the first read, and never again.
-    const ready = () => (++readyCalls === 1 ? Promise.resolve() : new Promise<void>(() => undefined));
+    // The connection is ready for the first read and its first step, and never again.
+    const ready = () => (++readyCalls <= 2 ? Promise.resolve() : new Promise<void>(() => undefined));
     const messages: MessageEvent[] = [];
     const subscription = operationEvents(store, signals, 'op', 0, { ready, keepAliveMs: 10 }).subscribe((m) => messages.push(m));
     await new Promise((resolve) => setTimeout(resolve, 100));
     subscription.unsubscribe();
-    expect(readyCalls).toBe(2);
+    expect(readyCalls).toBe(3);
     // Nor does a stream waiting for its client queue keep-alive comments behind the events.
     expect(messages.map((m) => m.id)).toEqual(Array.from({ length: EVENTS_PER_TURN }, (_, i) => String(i + 1)));
   });

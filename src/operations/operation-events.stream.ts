@@ -114,10 +114,14 @@ export function operationEvents(
       await ready().finally(() => (backedUp = false));
       return !subscriber.closed;
     };
-    /** Hands a page on, EVENTS_PER_TURN events per turn. @returns false once it ended (`done`) or the subscriber left */
+    /**
+     * Hands a page on, EVENTS_PER_TURN events per turn, the first in a turn of their own too: answers
+     * to many readers' queries that arrive together (PostgreSQL) are not all handed on at once.
+     * @returns false once it ended (`done`) or the subscriber left
+     */
     const deliver = async (events: StoredEvent[]): Promise<boolean> => {
       for (const [index, event] of events.entries()) {
-        if (index > 0 && index % EVENTS_PER_TURN === 0 && !(await pace())) return false;
+        if (index % EVENTS_PER_TURN === 0 && !(await pace())) return false;
         last = event.seq;
         if (event.type === 'done') {
           finish(toMessage(event));
