@@ -1,7 +1,8 @@
 import { collect, FakeOperationStore, FakeSignals } from '../../test/fakes/fake-operation-store.js';
 import type { MessageEvent } from '@nestjs/common';
 import { jest } from '@jest/globals';
-import { operationEvents } from './operation-events.stream.js';
+import { Observable, tap } from 'rxjs';
+import { endWithErrorEvent, EVENTS_PER_TURN, operationEvents } from './operation-events.stream.js';
 
 const output = (line: string) => ({ type: 'output' as const, data: { stream: 'stdout', line } });
 
@@ -71,5 +72,53 @@ describe('operationEvents', () => {
     subscription.unsubscribe();
     expect(signals.listenerCount()).toBe(0);
     expect(store.rows.get('op')!.status).toBe('running');
+  });
+
+  it('hands a backlog on EVENTS_PER_TURN events at a time, each once the subscriber is ready: a reader that stops reading holds one step', async () => {
+    await store.append('op', 0, Array.from({ length: 200 }, (_, i) => output(`l${i}`)), { progress: null, outputTail: '' });
+    let readyCalls = 0;
+    // The connection is ready for the first read and its first step, and never again.
+    const ready = () => (++readyCalls <= 2 ? Promise.resolve() : new Promise<void>(() => undefined));
+    const messages: MessageEvent[] = [];
+    const subscription = operationEvents(store, signals, 'op', 0, { ready, keepAliveMs: 10 }).subscribe((m) => messages.push(m));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    subscription.unsubscribe();
+    expect(readyCalls).toBe(3);
+    // Nor does a stream waiting for its client queue keep-alive comments behind the events.
+    expect(messages.map((m) => m.id)).toEqual(Array.from({ length: EVENTS_PER_TURN }, (_, i) => String(i + 1)));
+  });
+
+  it('replays long backlogs whole and in order, two readers taking turns rather than one after the other', async () => {
+    await store.append('op', 0, Array.from({ length: 300 }, (_, i) => output(`l${i}`)), { progress: null, outputTail: '' });
+    await end();
+    const order: string[] = [];
+    const follow = (reader: string) => collect(operationEvents(store, signals, 'op', 0).pipe(tap((m) => order.push(reader))));
+    const [a, b] = await Promise.all([follow('a'), follow('b')]);
+    const ids = Array.from({ length: 301 }, (_, i) => String(i + 1));
+    expect([a.map((m) => m.id), b.map((m) => m.id)]).toEqual([ids, ids]);
+    // b's first event comes long before a's last: a's replay did not hold the process until its end.
+    expect(order.indexOf('b')).toBeLessThan(order.lastIndexOf('a') - 200);
+  });
+});
+
+describe('endWithErrorEvent', () => {
+  const failing = (delivered: MessageEvent[]) =>
+    new Observable<MessageEvent>((subscriber) => {
+      delivered.forEach((m) => subscriber.next(m));
+      subscriber.error(new Error('connection to the database lost'));
+    });
+
+  it('ends a failed stream with an error event carrying the last delivered id, not a new one', async () => {
+    const reports: unknown[] = [];
+    const delivered = [{ id: '63', type: 'output', data: {} }, { comment: 'keep-alive' }, { id: '64', type: 'output', data: {} }];
+    const all = await collect(failing(delivered).pipe(endWithErrorEvent(62, (error) => reports.push(error))));
+    expect(all.at(-1)).toEqual({ id: '64', type: 'error', data: { code: 'INTERNAL_ERROR', message: 'Internal server error' } });
+    expect(reports).toHaveLength(1);
+  });
+
+  it('before any event, carries the client’s own Last-Event-ID', async () => {
+    expect(await collect(failing([]).pipe(endWithErrorEvent(7, () => undefined)))).toEqual([
+      { id: '7', type: 'error', data: { code: 'INTERNAL_ERROR', message: 'Internal server error' } },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager, type FindOptionsWhere, In, LessThan, Not } from 'typeorm';
+import { type DataSource, type EntityManager, type FindOptionsWhere, In, LessThan, MoreThan, Not } from 'typeorm';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { OperationEntity, OperationEventEntity, type OperationEventType } from './operation.entity.js';
 import { OperationError, OperationErrorCode } from './operations.errors.js';
@@ -75,12 +75,13 @@ export class OperationStore {
     return this.repo().findAndCount({ where: { serverId }, order: { startedAt: 'DESC', id: 'DESC' }, take: limit, skip: offset });
   }
 
-  /** Events after `afterSeq`, in order, at most one page. */
-  async events(operationId: string, afterSeq: number): Promise<StoredEvent[]> {
+  /** Events after `afterSeq`, in order, at most `limit` (one page). */
+  async events(operationId: string, afterSeq: number, limit = PAGE): Promise<StoredEvent[]> {
     const rows = await this.dataSource.getRepository(OperationEventEntity).find({
-      where: { operationId, seq: Not(LessThan(afterSeq + 1)) },
+      // `seq > ?`, a range on the primary key: SQLite scans `NOT (seq < ?)` from the first event, every page.
+      where: { operationId, seq: MoreThan(afterSeq) },
       order: { seq: 'ASC' },
-      take: PAGE,
+      take: limit,
     });
     return rows.map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) as unknown }));
   }

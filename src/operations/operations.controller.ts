@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, type MessageEvent, Param, Post, Query, Res, Sse } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Logger, type MessageEvent, Param, Post, Query, Req, Res, Sse } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
 import { RequestValidationError } from '../common/request-validation.error.js';
@@ -8,6 +8,7 @@ import { Idempotent, REPLAYED_HEADER_DOC } from '../idempotency/idempotent.decor
 import { ApiErrors, ApiProtected, BODY_ERRORS, ID_ERRORS, IDEMPOTENCY_ERRORS, TARGET_ERRORS } from '../openapi/api-errors.js';
 import { ServerErrorCode } from '../servers/servers.errors.js';
 import { SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
+import { endWithErrorEvent, SSE_MAX_QUEUED_CHARS, sseReady } from './operation-events.stream.js';
 import { ACTIONS, type Action } from './operation.entity.js';
 import { BatchStartedDto, OperationDto, OperationPageDto, OperationStartedDto, toOperationDto, toOperationPage, toOperationStarted } from './operation.mapper.js';
 import { BatchOperationsDto, HistoryQueryDto } from './operations.dto.js';
@@ -37,6 +38,8 @@ const START_ERRORS = [...ID_ERRORS, ...BODY_ERRORS, ...TARGET_ERRORS, ...IDEMPOT
 @ApiProtected()
 @Controller('api')
 export class OperationsController {
+  private readonly logger = new Logger(OperationsController.name);
+
   constructor(private readonly operations: OperationsService) {}
 
   @Post('servers/:id/actions/:action')
@@ -70,19 +73,22 @@ export class OperationsController {
     return toOperationDto(await this.operations.get(id));
   }
 
-  @Sse('operations/:id/events')
+  // A client that lets more than the bound wait is dropped; paced reads keep one that reads under it.
+  @Sse('operations/:id/events', { maxPendingDataLength: SSE_MAX_QUEUED_CHARS })
   @ApiParam({ name: 'id', format: 'uuid' })
   // Lower case, as @Headers() names it: one optional parameter instead of a required one plus a duplicate.
   @ApiHeader({ name: 'last-event-id', required: false, description: 'Last-Event-ID: resume after this event id' })
   @ApiProduces('text/event-stream')
   @ApiOperation({
     summary: 'Follow an operation (Server-Sent Events)',
-    description: 'Events `output` {stream, line}, `progress` {percent} and a final `done` {status, exitCode}, numbered by `id`. First what was missed (after `Last-Event-ID`), then live; the stream ends after `done`. Leaving never stops the operation.',
+    description: 'Events `output` {stream, line}, `progress` {percent} and a final `done` {status, exitCode}, numbered by `id`. First what was missed (after `Last-Event-ID`, which may not be past the last event), then live; the stream ends after `done`, or after an `error` {code, message} carrying the last delivered id. Leaving never stops the operation.',
   })
   @ApiOkResponse({ description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors(...OPERATION_ID_ERRORS)
-  events(@UuidParam('id') id: string, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
-    return this.operations.events(id, afterSeqOf(lastEventId));
+  async events(@UuidParam('id') id: string, @Req() request: Request, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
+    const afterSeq = afterSeqOf(lastEventId);
+    const events = await this.operations.events(id, afterSeq, sseReady(request.socket), 'Last-Event-ID');
+    return events.pipe(endWithErrorEvent(afterSeq, (error) => this.logger.error(`The event stream of operation ${id} failed`, error instanceof Error ? error.stack : String(error))));
   }
 
   @Delete('operations/:id')

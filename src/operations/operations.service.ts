@@ -4,6 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { defer, finalize, type Observable, Subject, takeUntil } from 'rxjs';
 import { LessThan } from 'typeorm';
+import { RequestValidationError } from '../common/request-validation.error.js';
 import type { AppConfig, OperationsConfig } from '../config/configuration.js';
 import { controlScriptOf } from '../servers/server.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -131,9 +132,13 @@ export class OperationsService implements OnApplicationBootstrap, BeforeApplicat
     return operation;
   }
 
-  /** Its events after `afterSeq`, then live ones until `done`, each read once `ready` allows. @throws OperationError OPERATION_NOT_FOUND */
-  async events(id: string, afterSeq: number, ready?: ReadyToRead): Promise<Observable<MessageEvent>> {
-    await this.get(id);
+  /**
+   * Its events after `afterSeq`, then live ones until `done`, each read once `ready` allows.
+   * @throws OperationError OPERATION_NOT_FOUND; RequestValidationError naming `field` when `afterSeq` is past its last event
+   */
+  async events(id: string, afterSeq: number, ready?: ReadyToRead, field = 'lastEventId'): Promise<Observable<MessageEvent>> {
+    const { lastSeq } = await this.get(id);
+    if (afterSeq > lastSeq) throw RequestValidationError.field(field, `${field} must be an event id of this operation (at most ${lastSeq})`);
     const events = operationEvents(this.store, this.signals, id, afterSeq, { ready }).pipe(takeUntil(this.closing));
     // Counted while subscribed: a stream set up for a client that left before it began holds nothing.
     return defer(() => {

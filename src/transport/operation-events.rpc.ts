@@ -2,6 +2,7 @@ import { createParamDecorator, type ExecutionContext, type MessageEvent } from '
 import type { TcpContext } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import { filter, map, Observable, takeUntil } from 'rxjs';
+import { socketDrained } from '../operations/operation-events.stream.js';
 import type { OperationEventType } from '../operations/operation.entity.js';
 
 /** One message of an `operations.events` reply: an SSE event of the same stream, id as a number. */
@@ -28,21 +29,6 @@ function closed(socket: Socket): Observable<void> {
   });
 }
 
-async function drained(socket: Socket): Promise<void> {
-  // Nest's server writes each reply on a later tick: let those writes count first.
-  await new Promise((resolve) => setImmediate(resolve));
-  if (socket.destroyed || !socket.writableNeedDrain) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.once('drain', done);
-    socket.once('close', done);
-  });
-}
-
 /**
  * The caller's connection. A parameter decorator rather than `@Ctx()`: the global pipe inspects
  * every parameter's shape, and a context holds the whole socket.
@@ -52,7 +38,7 @@ export const CallerConnection = createParamDecorator((_data: unknown, context: E
 );
 
 export function connectionOf(socket: Socket): RpcConnection {
-  return { closed: closed(socket), drained: () => drained(socket) };
+  return { closed: closed(socket), drained: () => socketDrained(socket) };
 }
 
 /**
