@@ -88,6 +88,32 @@ describe('SSH targets over HTTP: SSH_TARGET_DENY covers a name that resolves to 
   });
 });
 
+describe('SSH targets over HTTP: "this host" addresses', () => {
+  let t: TestApp;
+  let user: TestUser;
+  let sshd: SshdHost;
+
+  beforeAll(async () => {
+    user = loadTestUser();
+    sshd = await startSshd({ address: '127.0.0.1' });
+    // Even an allow list that names them does not make the unspecified addresses a target.
+    t = await createTestApp({ DATABASE_URL: 'sqlite::memory:', SSH_TARGET_ALLOW: '0.0.0.0/0, ::/0', SSH_TARGET_DENY: '127.0.0.0/8' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sshd?.stop();
+  });
+
+  it.each(['0.0.0.0', '0.1.2.3', '0x0', '::', '::ffff:0.0.0.0', '::ffff:0:0', '::1', '::ffff:127.0.0.1', '0x7f.1'])(
+    'refuses %s at create: it would reach this host (loopback denied)',
+    async (host) => {
+      const res = await t.api.post('/api/servers').send(sshServerBody(sshd, user, { host }));
+      expect({ status: res.status, details: res.body.details }).toEqual({ status: 400, details: [{ field: 'host', messages: [expect.stringContaining('SSH_TARGET_DENY')] }] });
+    },
+  );
+
+});
+
 describe('SSH targets over HTTP: SSH_TARGET_ALLOW', () => {
   let t: TestApp;
   let user: TestUser;
