@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { ACTIONS, type Action } from './operation.entity.js';
 
@@ -13,7 +13,11 @@ export class ActionParamsDto {
   action!: Action;
 }
 
+/** Ids are stored in lower case, and the single-server routes take any case: so do batches, before the uniqueness check. */
+const lowerCaseEach = Transform(({ value }: { value: unknown }) => (Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v)) : value));
+
 export class BatchOperationsDto {
+  @lowerCaseEach
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH)
   @ArrayUnique()
