@@ -6,6 +6,8 @@ import { ACTIONS, type Action } from './operation.entity.js';
 export const MAX_BATCH = 100;
 /** Operations listed per page unless the caller asks for another number. */
 export const HISTORY_LIMIT = 20;
+/** The largest offset a page may start at: an exact integer that PostgreSQL's and SQLite's 64-bit columns take. */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 export class ActionParamsDto {
   @IsIn(ACTIONS)
@@ -43,6 +45,7 @@ export class HistoryQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
+  @Max(MAX_OFFSET) // beyond it no database takes the number
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
   offset?: number;
 }

@@ -1,0 +1,15 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { catchError, type Observable, throwError } from 'rxjs';
+import { DatabaseError, isDatabaseUnavailable } from './database-errors.js';
+
+/**
+ * Turns a driver's "cannot reach the database" into DatabaseError (503 DATABASE_UNAVAILABLE) for every
+ * HTTP and TCP handler, so that an outage is not answered as a bug (500) and the driver's text stays out
+ * of the answer. Any other error passes unchanged.
+ */
+@Injectable()
+export class DatabaseUnavailableInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(catchError((error: unknown) => throwError(() => (isDatabaseUnavailable(error) ? new DatabaseError() : error))));
+  }
+}
