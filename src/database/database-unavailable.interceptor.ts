@@ -1,4 +1,4 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor } from '@nestjs/common';
 import { catchError, type Observable, throwError } from 'rxjs';
 import { DatabaseError, isDatabaseUnavailable } from './database-errors.js';
 
@@ -9,7 +9,15 @@ import { DatabaseError, isDatabaseUnavailable } from './database-errors.js';
  */
 @Injectable()
 export class DatabaseUnavailableInterceptor implements NestInterceptor {
+  private readonly logger = new Logger(DatabaseUnavailableInterceptor.name);
+
   intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(catchError((error: unknown) => throwError(() => (isDatabaseUnavailable(error) ? new DatabaseError() : error))));
+    return next.handle().pipe(catchError((error: unknown) => throwError(() => this.translate(error))));
+  }
+
+  private translate(error: unknown): unknown {
+    if (!isDatabaseUnavailable(error)) return error;
+    this.logger.warn(`Database unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    return new DatabaseError();
   }
 }
