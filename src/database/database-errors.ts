@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DomainError, ErrorKind } from '../common/domain-error.js';
 
 /** Whether a driver error is a unique-constraint violation (PostgreSQL 23505, SQLite CONSTRAINT_UNIQUE). */
@@ -46,4 +47,13 @@ function driverErrorOf(error: unknown): unknown {
 function driverCode(error: unknown): unknown {
   const driverError = driverErrorOf(error);
   return typeof driverError === 'object' && driverError !== null && 'code' in driverError ? driverError.code : null;
+}
+
+const logger = new Logger('Database');
+
+/** The ERROR_TRANSLATOR of the database: an outage becomes DatabaseError (503), the driver's reason goes to the log. */
+export function translateDatabaseError(error: unknown): DatabaseError | null {
+  if (!isDatabaseUnavailable(error)) return null;
+  logger.warn(`Database unavailable: ${error instanceof Error ? error.message : String(error)}`);
+  return new DatabaseError();
 }
