@@ -1,8 +1,9 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Inject, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
 import { correlationIdOf, REQUEST_ID_HEADER, rpcCorrelationIdOf } from './correlation-id.js';
 import { describeError, type ErrorBody, errorBody, ReplayedErrorAnswer } from './error-response.js';
+import { ERROR_TRANSLATOR, type ErrorTranslator } from './error-translator.js';
 
 /**
  * The one place errors become responses: an HTTP body, or for the TCP transport an RPC error whose
@@ -13,7 +14,10 @@ import { describeError, type ErrorBody, errorBody, ReplayedErrorAnswer } from '.
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
-  catch(error: unknown, host: ArgumentsHost): void | Observable<never> {
+  constructor(@Optional() @Inject(ERROR_TRANSLATOR) private readonly translate?: ErrorTranslator) {}
+
+  catch(thrown: unknown, host: ArgumentsHost): void | Observable<never> {
+    const error = this.translate?.(thrown) ?? thrown;
     if (error instanceof ReplayedErrorAnswer) return this.replay(error.body, host);
     if (host.getType() === 'rpc') {
       const correlationId = rpcCorrelationIdOf(host.switchToRpc().getData());

@@ -2,6 +2,7 @@ import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { kindStatus } from '../common/error-status.js';
 import { IdempotencyErrorCode, idempotencyErrorKind } from '../idempotency/idempotency.errors.js';
+import { DatabaseError, DatabaseErrorCode } from '../database/database-errors.js';
 import { OperationErrorCode, operationErrorKind } from '../operations/operations.errors.js';
 import { ServerErrorCode, serverErrorKind } from '../servers/servers.errors.js';
 import { SshPoolErrorCode, poolErrorKind } from '../ssh-pool/ssh-pool.errors.js';
@@ -21,12 +22,13 @@ export const EDGE_ERRORS = {
 } as const;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
-export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode | OperationErrorCode | IdempotencyErrorCode;
+export type ApiErrorCode = EdgeErrorCode | SshPoolErrorCode | ServerErrorCode | OperationErrorCode | IdempotencyErrorCode | DatabaseErrorCode;
 
 const isPoolCode = (code: string): code is SshPoolErrorCode => (Object.values(SshPoolErrorCode) as string[]).includes(code);
 const isServerCode = (code: string): code is ServerErrorCode => (Object.values(ServerErrorCode) as string[]).includes(code);
 const isOperationCode = (code: string): code is OperationErrorCode => (Object.values(OperationErrorCode) as string[]).includes(code);
 const isIdempotencyCode = (code: string): code is IdempotencyErrorCode => (Object.values(IdempotencyErrorCode) as string[]).includes(code);
+const isDatabaseCode = (code: string): code is DatabaseErrorCode => (Object.values(DatabaseErrorCode) as string[]).includes(code);
 
 /** The status a code is answered with: the domain codes through their kind and the error filter's own mapping. */
 export function statusOfCode(code: ApiErrorCode): number {
@@ -34,6 +36,7 @@ export function statusOfCode(code: ApiErrorCode): number {
   if (isServerCode(code)) return kindStatus(serverErrorKind(code));
   if (isOperationCode(code)) return kindStatus(operationErrorKind(code));
   if (isIdempotencyCode(code)) return kindStatus(idempotencyErrorKind(code));
+  if (isDatabaseCode(code)) return kindStatus(new DatabaseError(code).kind);
   return EDGE_ERRORS[code];
 }
 
@@ -45,6 +48,7 @@ export const ALL_ERROR_CODES: readonly ApiErrorCode[] = [
     ...Object.values(ServerErrorCode),
     ...Object.values(OperationErrorCode),
     ...Object.values(IdempotencyErrorCode),
+    ...Object.values(DatabaseErrorCode),
   ]),
 ].sort();
 
@@ -92,8 +96,8 @@ function errorResponses(codes: ApiErrorCode[]): MethodDecorator & ClassDecorator
   return applyDecorators(ApiExtraModels(ErrorBodyDto), ...responses);
 }
 
-/** The error answers of a route: the codes given, and the bare 500 any route may answer. */
-export const ApiErrors = (...codes: ApiErrorCode[]): MethodDecorator => errorResponses([...codes, 'INTERNAL_ERROR']);
+/** The error answers of a route: the codes given, the bare 500, and the database outage's 503 any route may answer. */
+export const ApiErrors = (...codes: ApiErrorCode[]): MethodDecorator => errorResponses([...codes, 'INTERNAL_ERROR', DatabaseErrorCode.UNAVAILABLE]);
 
 /** The bearer scheme every `/api` route requires (declared in openapi.setup.ts), and its 401. */
 export const BEARER_SCHEME = 'bearer';

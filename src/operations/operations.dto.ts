@@ -1,11 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { ACTIONS, type Action } from './operation.entity.js';
 
 export const MAX_BATCH = 100;
 /** Operations listed per page unless the caller asks for another number. */
 export const HISTORY_LIMIT = 20;
+/** The largest offset a page may start at: an exact integer that PostgreSQL's and SQLite's 64-bit columns take. */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 export class ActionParamsDto {
   @IsIn(ACTIONS)
@@ -13,7 +15,11 @@ export class ActionParamsDto {
   action!: Action;
 }
 
+/** Ids are stored in lower case, and the single-server routes take any case: so do batches, before the uniqueness check. */
+const lowerCaseEach = Transform(({ value }: { value: unknown }) => (Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v)) : value));
+
 export class BatchOperationsDto {
+  @lowerCaseEach
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH)
   @ArrayUnique()
@@ -39,6 +45,7 @@ export class HistoryQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
+  @Max(MAX_OFFSET) // beyond it no database takes the number
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
   offset?: number;
 }

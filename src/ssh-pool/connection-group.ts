@@ -20,6 +20,8 @@ export class ConnectionGroup {
   readonly connections: PooledConnection[] = [];
   private readonly waiters: Waiter[] = [];
   private connecting = 0;
+  /** The reconnect in flight: concurrent ones share it, so a storm of them cannot pass the per-key cap. */
+  private reconnecting?: Promise<PooledConnection>;
   /** The channel limit learned from this key's refusals and confirmed tries; new connections start there. */
   private learnedLimit: number;
   /** Spare channels' slots are accounted like commands' but never make a connection look busy. */
@@ -141,15 +143,21 @@ export class ConnectionGroup {
 
   /** Retire what is past its lifetime or idle too long; returns how many connections closed. */
   cleanup(now: number, idleTimeoutMs: number): number {
-    let closed = 0;
-    for (const connection of [...this.connections]) {
+    const before = [...this.connections];
+    for (const connection of before) {
       this.spares.close(connection, true);
       if (now - connection.createdAt >= this.ctx.maxLifetimeMs) this.markRetiring(connection, 'lifetime');
       else if (connection.channelsInUse === 0 && now - connection.lastUsedAt >= idleTimeoutMs) this.markRetiring(connection, 'idle');
-      if (!connection.alive) closed++;
     }
+    this.retireSurplus();
     this.pump();
-    return closed;
+    return before.filter((connection) => !connection.alive).length;
+  }
+
+  /** Usable connections beyond the per-key cap retire, the least busy (then the oldest) first. */
+  private retireSurplus(): void {
+    const usable = this.connections.filter((c) => c.usable).sort((a, b) => a.channelsInUse - b.channelsInUse || a.createdAt - b.createdAt);
+    for (const connection of usable.slice(0, Math.max(0, usable.length - this.ctx.maxConnections))) this.markRetiring(connection, 'removed');
   }
 
   private takeFree(serverId: string | undefined, spare = true): Slot | undefined {
@@ -197,6 +205,22 @@ export class ConnectionGroup {
     if (usable + this.connecting >= this.ctx.maxConnections) return false;
     if (this.connecting > 0 && usable === 0) return false;
     return this.waiters.length > this.connecting * this.learnedLimit;
+  }
+
+  /**
+   * A fresh connection that replaces the key's others (they retire after their running commands; on
+   * failure they stay in service). Calls made while one is in flight share its connection.
+   */
+  reconnect(): Promise<PooledConnection> {
+    this.reconnecting ??= this.replaceAll().finally(() => (this.reconnecting = undefined));
+    return this.reconnecting;
+  }
+
+  private async replaceAll(): Promise<PooledConnection> {
+    const stale = [...this.connections];
+    const fresh = await this.connectNow();
+    for (const connection of stale) this.retire(connection, 'removed');
+    return fresh;
   }
 
   /** Opens one more connection now (manual reconnect), outside the queue's scaling rules. */

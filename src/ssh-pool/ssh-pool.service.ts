@@ -181,7 +181,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
 
   /**
    * Forgets the target's backoff state and opens a fresh connection; the key's older connections
-   * then retire (after their running commands). On failure they stay in service.
+   * then retire (after their running commands). On failure they stay in service. Concurrent
+   * reconnects of one key share one fresh connection.
    * With the pool disabled it only proves that a connection can be made, and closes it.
    * @throws SshPoolError as `exec` does for connecting
    */
@@ -195,11 +196,8 @@ export class SshPoolService implements OnModuleInit, OnModuleDestroy, BeforeAppl
       probe.alive = false;
       return probe.info(Date.now());
     }
-    const group = this.groups.for(target);
-    const stale = [...group.connections];
-    const fresh = await group.connectNow();
+    const fresh = await this.groups.for(target).reconnect();
     if (target.serverId) fresh.serverIds.add(target.serverId);
-    for (const connection of stale) group.retire(connection, 'removed');
     return fresh.info(Date.now());
   }
 

@@ -1,5 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import type { Logger } from '@nestjs/common';
+import { isIP } from 'node:net';
 import { FakeConnector } from '../../test/fakes/fake-connector.js';
 import { validateConfig } from '../config/configuration.js';
 import { ConnectBackoff } from './connect-backoff.js';
@@ -28,6 +29,29 @@ describe('TargetPolicy', () => {
     const p = policy({ SSH_TARGET_ALLOW: '10.0.0.0/8, fd00::/8', SSH_TARGET_DENY: '10.9.0.0/16' });
     expect(['10.1.2.3', '10.9.1.1', '192.168.1.1', 'fd00::5', '2001:db8::1'].map((a) => p.permits(a))).toEqual([true, false, false, true, false]);
     expect(policy({ SSH_TARGET_DENY: 'none' }).permits('169.254.169.254')).toBe(true);
+  });
+
+  it('never permits an unspecified ("this host") address, whatever the lists say', () => {
+    const p = policy({ SSH_TARGET_ALLOW: '0.0.0.0/0, ::/0', SSH_TARGET_DENY: 'none' });
+    const unspecified = ['0.0.0.0', '0.255.1.2', '::', '::0', '::ffff:0.0.0.0', '::ffff:0:0', '::ffff:0.1.2.3'];
+    expect(unspecified.map((a) => p.permits(a))).toEqual(unspecified.map(() => false));
+    expect(['0x0', '0', '0.0', '00.0.0.0', '0x00000000'].map((h) => p.refusesLiteral(h))).toEqual([true, true, true, true, true]);
+    expect(['10.0.0.5', '::2', 'example.com', '0x0.example'].map((a) => (isIP(a) ? p.permits(a) : !p.refusesLiteral(a)))).toEqual([true, true, true, true]);
+  });
+
+  it('treats ::1 as part of a loopback deny, and inet_aton spellings as the address they spell', () => {
+    const p = policy({ SSH_TARGET_DENY: '127.0.0.0/8' });
+    expect(['::1', '0:0::1', '::ffff:127.0.0.1', '::ffff:7f00:2', '127.1.2.3'].map((a) => p.permits(a))).toEqual([false, false, false, false, false]);
+    expect(['0x7f.1', '2130706433', '0177.0.0.1', '127.1'].map((h) => p.refusesLiteral(h))).toEqual([true, true, true, true]);
+    expect(['::2', '128.0.0.1'].map((a) => p.permits(a))).toEqual([true, true]);
+    expect(policy({ SSH_TARGET_ALLOW: '127.0.0.1/32' }).permits('::1')).toBe(true);
+    expect(policy({ SSH_TARGET_ALLOW: '10.0.0.0/8' }).permits('::1')).toBe(false);
+  });
+
+  it('refuses at connect a name that resolves only to this host', async () => {
+    const p = policy({ SSH_TARGET_DENY: '127.0.0.0/8' }, async (host) => (host === 'zero' ? ['0.0.0.0', '::'] : ['::1']));
+    await expect(p.resolve('zero', 'zero:22')).rejects.toMatchObject({ code: 'SSH_TARGET_FORBIDDEN' });
+    await expect(p.resolve('localhost6', 'localhost6:22')).rejects.toMatchObject({ code: 'SSH_TARGET_FORBIDDEN' });
   });
 
   it('refuses invalid lists at start, naming the variable', () => {

@@ -13,6 +13,30 @@ function blockList(cidrs: Cidr[]): BlockList {
   return list;
 }
 
+/** "This host": connecting to an unspecified address reaches loopback, so it is never a target. */
+const UNSPECIFIED = blockList([
+  { address: '0.0.0.0', prefix: 8, family: 'ipv4' },
+  { address: '::', prefix: 128, family: 'ipv6' },
+]);
+const IPV6_LOOPBACK = blockList([{ address: '::1', prefix: 128, family: 'ipv6' }]);
+const IPV4_LOOPBACK = '127.0.0.1';
+
+const INET_ATON_PART = /^(?:0x[0-9a-f]*|0[0-7]*|[1-9][0-9]*)$/i;
+
+/**
+ * The dotted IPv4 address an inet_aton spelling (`0x0`, `0177.1`, `2130706433`) stands for, as the
+ * resolver reads it; null when `host` is not one. A part with fewer than four dots fills the low bytes.
+ */
+export function inetAton(host: string): string | null {
+  const parts = host.split('.');
+  if (parts.length > 4 || !parts.every((part) => INET_ATON_PART.test(part))) return null;
+  const values = parts.map((part) => (/^0x/i.test(part) ? Number.parseInt(part.slice(2) || '0', 16) : /^0./.test(part) ? Number.parseInt(part, 8) : Number(part)));
+  const last = values.pop() as number;
+  if (values.some((value) => value > 255) || last >= 2 ** (8 * (4 - values.length))) return null;
+  const number = values.reduce((sum, value, i) => sum + value * 2 ** (8 * (3 - i)), 0) + last;
+  return [24, 16, 8, 0].map((shift) => Math.floor(number / 2 ** shift) % 256).join('.');
+}
+
 /**
  * SSH_TARGET_ALLOW / SSH_TARGET_DENY: which addresses the service may open SSH connections to, so a
  * token holder cannot aim it at cloud metadata or internal ports. Checked on the resolved address,
@@ -27,16 +51,26 @@ export class TargetPolicy {
     this.deny = blockList(targets.deny);
   }
 
-  /** Whether an IP address may be connected to (deny wins over allow; IPv4-mapped IPv6 counts as IPv4). */
+  /**
+   * Whether an IP address may be connected to: never an unspecified address; deny wins over allow;
+   * IPv4-mapped IPv6 counts as IPv4 and `::1` as `127.0.0.1` too (a loopback rule covers both).
+   */
   permits(address: string): boolean {
     const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (this.deny.check(address, family)) return false;
-    return this.allow === null || this.allow.check(address, family);
+    if (UNSPECIFIED.check(address, family)) return false;
+    const loopback = family === 'ipv6' && IPV6_LOOPBACK.check(address, family);
+    const listed = (list: BlockList) => list.check(address, family) || (loopback && list.check(IPV4_LOOPBACK, 'ipv4'));
+    if (listed(this.deny)) return false;
+    return this.allow === null || listed(this.allow);
   }
 
-  /** An IP literal the policy refuses, so that create/patch can refuse it; host names are checked at connect. */
+  /**
+   * An IP literal (or inet_aton spelling such as `0x0`) the policy refuses, so that create/patch can
+   * refuse it; host names are checked at connect.
+   */
   refusesLiteral(host: string): boolean {
-    return isIP(host) !== 0 && !this.permits(host);
+    const address = isIP(host) !== 0 ? host : inetAton(host);
+    return address !== null && !this.permits(address);
   }
 
   /**

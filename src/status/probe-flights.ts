@@ -38,6 +38,11 @@ export class ProbeFlights<T> {
   }
 }
 
+/** The time allowed ran out before the task (or its next step) could start. */
+export class DeadlinePassedError extends Error {
+  override name = 'DeadlinePassedError';
+}
+
 /** At most `limit` tasks at a time, the rest in FIFO order. */
 export class ConcurrencyLimiter {
   private active = 0;
@@ -45,9 +50,10 @@ export class ConcurrencyLimiter {
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** @throws DeadlinePassedError when no slot freed within `waitMs` (the task is then not run) */
+  async run<T>(task: () => Promise<T>, waitMs = Infinity): Promise<T> {
     if (this.active < this.limit) this.active++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else await this.slot(waitMs);
     try {
       return await task();
     } finally {
@@ -56,5 +62,21 @@ export class ConcurrencyLimiter {
       if (next) next();
       else this.active--;
     }
+  }
+
+  private slot(waitMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = Number.isFinite(waitMs)
+        ? setTimeout(() => {
+            this.waiting.splice(this.waiting.indexOf(grant), 1);
+            reject(new DeadlinePassedError(`no probe slot within ${waitMs} ms`));
+          }, waitMs)
+        : undefined;
+      this.waiting.push(grant);
+    });
   }
 }

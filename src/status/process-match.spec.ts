@@ -1,21 +1,23 @@
-import { hasPortPair, isPathInside, matchServer } from './process-match.js';
+import { hasPortPair, isGameExecutable, matchServer } from './process-match.js';
 import type { ProbeSnapshot } from './status-probe.js';
 
 const BIN = 'game/bin/linuxsteamrt64/cs2';
 
-describe('isPathInside', () => {
+describe('isGameExecutable', () => {
   it.each([
-    ['/srv/cs2', '/srv/cs2', true],
-    ['/srv/cs2/', '/srv/cs2', true],
+    [`/srv/cs2/${BIN}`, '/srv/cs2', true],
     [`/srv/cs2/${BIN}`, '/srv/cs2/', true],
     [`/srv//cs2/./${BIN}`, '/srv/cs2', true],
+    [`/srv/cs2/../cs2/${BIN}`, '/srv/cs2', true],
     [`/srv/cs2-old/${BIN}`, '/srv/cs2', false],
-    ['/srv/cs', '/srv/cs2', false],
     [`/srv/cs2/../cs2-old/${BIN}`, '/srv/cs2', false],
+    ['/srv/cs2', '/srv/cs2', false],
+    ['/srv/cs2/game/cs2.sh', '/srv/cs2', false],
+    [`/srv/cs2/${BIN}/x`, '/srv/cs2', false],
     [`./${BIN}`, '/srv/cs2', false],
     [`x/srv/cs2/${BIN}`, '/srv/cs2', false],
-  ])('%s inside %s: %s', (arg, directory, expected) => {
-    expect(isPathInside(arg, directory)).toBe(expected);
+  ])('%s of %s: %s', (path, directory, expected) => {
+    expect(isGameExecutable(path, directory)).toBe(expected);
   });
 });
 
@@ -50,7 +52,17 @@ describe('matchServer', () => {
     expect(matchServer(split, '/srv/cs2', 27015)).toBeNull();
   });
 
-  it('computes uptime from start ticks and prefers the process whose executable is in the directory', () => {
+  it('counts only the game executable, not a process that names a path in the directory with the port', () => {
+    const others = snapshot([
+      { pid: 40, startTicks: 100, cwd: '/home/u', argv: ['bash', '-c', 'tail -f "$1"', 'bash', '/home/u/g/s2/log.txt', '-port', '27002'] },
+      { pid: 41, startTicks: 100, cwd: null, argv: ['/home/u/g/s2/game/cs2.sh', '-dedicated', '-port', '27002'] },
+      { pid: 42, startTicks: 100, cwd: '/home/u/g/s2/game/bin/linuxsteamrt64', argv: ['./steamcmd', '-port', '27002'] },
+      { pid: 43, startTicks: 100, cwd: null, argv: ['/usr/bin/tmux', 'new', '/home/u/g/s2/game/bin/linuxsteamrt64/cs2', '-port', '27002'] },
+    ]);
+    expect(matchServer(others, '/home/u/g/s2', 27002)).toBeNull();
+  });
+
+  it('computes uptime from start ticks and picks the game executable, not its wrapper script', () => {
     const found = snapshot([
       { pid: 20, startTicks: 50_000, cwd: null, argv: ['/bin/sh', `/srv/cs2/game/cs2.sh`, '-dedicated', '-port', '27015'] },
       { pid: 21, startTicks: 60_000, cwd: null, argv: [`/srv/cs2/${BIN}`, '-dedicated', '-port', '27015', '+map', 'de_dust2'] },

@@ -7,15 +7,15 @@ export function normalizeDirectory(directory: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
+/** The game's executable, relative to a server's game directory. */
+export const CS2_EXECUTABLE = 'game/bin/linuxsteamrt64/cs2';
+
 /**
- * True when `arg` is an absolute path that is `directory` or lies below it by whole path components.
- * `..` and repeated slashes are resolved first, so `/srv/cs2/../cs2-old/x` is not inside `/srv/cs2`.
+ * True when `path` is `<directory>/game/bin/linuxsteamrt64/cs2`, once `.`, `..` and repeated slashes
+ * are resolved (so `/srv/cs2/../cs2-old/…` is not the executable of `/srv/cs2`).
  */
-export function isPathInside(arg: string, directory: string): boolean {
-  if (!arg.startsWith('/')) return false;
-  const path = normalizeDirectory(posix.normalize(arg));
-  const base = normalizeDirectory(directory);
-  return path === base || path.startsWith(base === '/' ? '/' : `${base}/`);
+export function isGameExecutable(path: string, directory: string): boolean {
+  return path.startsWith('/') && posix.normalize(path) === posix.join(normalizeDirectory(directory), CS2_EXECUTABLE);
 }
 
 /** True when some argument is exactly `-port` and the next one is exactly the port's decimal form. */
@@ -35,10 +35,10 @@ export function executablePath(process: ProbedProcess): string | null {
   return process.cwd === null ? null : posix.join(process.cwd, exe);
 }
 
-/** The contract's `running` rule for one process: a path inside the directory, and `-port <port>`. */
+/** The contract's `running` rule for one process: the game's executable of the directory, and `-port <port>`. */
 export function runsServer(process: ProbedProcess, directory: string, port: number): boolean {
-  const paths = [executablePath(process), ...process.argv.slice(1)];
-  return paths.some((path) => path !== null && isPathInside(path, directory)) && hasPortPair(process.argv, port);
+  const exe = executablePath(process);
+  return exe !== null && isGameExecutable(exe, directory) && hasPortPair(process.argv, port);
 }
 
 export interface ServerMatch {
@@ -46,18 +46,11 @@ export interface ServerMatch {
   uptimeSeconds: number;
 }
 
-/**
- * The process that runs the server, if any. When several match (a wrapper and the binary), the one
- * whose own executable path lies in the directory wins, then the oldest.
- */
+/** The process that runs the server, if any; when several match, the oldest. */
 export function matchServer(snapshot: ProbeSnapshot, directory: string, port: number): ServerMatch | null {
   const candidates = snapshot.processes.filter((p) => runsServer(p, directory, port));
   if (candidates.length === 0) return null;
-  const rank = (p: ProbedProcess) => {
-    const exe = executablePath(p);
-    return exe !== null && isPathInside(exe, directory) ? 0 : 1;
-  };
-  candidates.sort((a, b) => rank(a) - rank(b) || a.startTicks - b.startTicks || a.pid - b.pid);
+  candidates.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
   const best = candidates[0];
   const started = best.startTicks / snapshot.clockTicksPerSecond;
   return { pid: best.pid, uptimeSeconds: Math.max(0, Math.floor(snapshot.uptimeSeconds - started)) };

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { FakeCs2Farm, type FakeCs2 } from '../../test/status/fake-cs2.js';
 import { shellQuote } from '../common/shell-quote.js';
-import { decodeArgv, MAX_CMDLINE_BYTES, parseProbeOutput, probeCommand, PROBE_SCRIPT, ProbeOutputError } from './status-probe.js';
+import { decodeArgv, MAX_CMDLINE_BYTES, MAX_PROBE_DIRECTORY_BYTES, mergeSnapshots, parseProbeOutput, probeCommands, PROBE_SCRIPT, ProbeOutputError } from './status-probe.js';
 
 /** What a login shell does with the pool's command string: `sh -c <command>`. */
 const runShell = (command: string): string => execFileSync('sh', ['-c', command], { encoding: 'latin1' });
@@ -33,13 +33,22 @@ describe('probe script', () => {
 
   it('is fixed text with no value of a server in it', () => {
     expect(PROBE_SCRIPT).not.toMatch(/'/);
-    const command = probeCommand([`${root}/srv/cs2/`, `${root}/srv/cs2`, `${root}/nowhere`]);
-    expect(command).toBe(`sh -c ${shellQuote(PROBE_SCRIPT)} sh ${shellQuote(`${root}/srv/cs2`)} ${shellQuote(`${root}/nowhere`)}`);
+    const commands = probeCommands([`${root}/srv/cs2/`, `${root}/srv/cs2`, `${root}/nowhere`]);
+    expect(commands).toEqual([`sh -c ${shellQuote(PROBE_SCRIPT)} sh ${shellQuote(`${root}/srv/cs2`)} ${shellQuote(`${root}/nowhere`)}`]);
+  });
+
+  it('splits directories that would pass the 128 KiB limit on one argument into several commands', () => {
+    const directories = Array.from({ length: 140 }, (_, i) => `/srv/${'x'.repeat(990)}/s${i}`);
+    const commands = probeCommands(directories);
+    expect(commands).toHaveLength(Math.ceil((140 * 1000) / MAX_PROBE_DIRECTORY_BYTES));
+    expect(commands.every((c) => Buffer.byteLength(c) < 128 * 1024)).toBe(true);
+    const prefix = `sh -c ${shellQuote(PROBE_SCRIPT)} sh `;
+    expect(commands.flatMap((c) => (c.startsWith(prefix) ? c.slice(prefix.length).split(' ') : [c]))).toEqual(directories.map(shellQuote));
   });
 
   it('reads the exact argv, pid, start and working directory of candidates, and not its own', async () => {
     const startOf = (pid: number) => Number(execFileSync('sh', ['-c', `cut -d' ' -f22 /proc/${pid}/stat`], { encoding: 'utf8' }));
-    const snapshot = parseProbeOutput(runShell(probeCommand([`${root}/srv/cs2`, `${root}/srv/lgsm`])));
+    const snapshot = parseProbeOutput(runShell(probeCommands([`${root}/srv/cs2`, `${root}/srv/lgsm`])[0]));
     expect(snapshot.truncated).toBe(false);
     expect(snapshot.clockTicksPerSecond).toBeGreaterThan(0);
     // The probe lists /proc in glob (text) order, so compare by pid.
@@ -74,6 +83,14 @@ describe('parseProbeOutput', () => {
       truncated: true,
       processes: [{ pid: 7, startTicks: 9, cwd: null, argv: ['a', 'b'] }],
     });
+  });
+});
+
+describe('mergeSnapshots', () => {
+  it('lists each process once and is incomplete when any part was', () => {
+    const part = (pids: number[], truncated: boolean) => ({ clockTicksPerSecond: 100, uptimeSeconds: 5, truncated, processes: pids.map((pid) => ({ pid, startTicks: pid, cwd: null, argv: [] })) });
+    expect(mergeSnapshots([part([1, 2], false), part([2, 3], true)])).toEqual({ ...part([1, 2, 3], true) });
+    expect(mergeSnapshots([part([1], false)])).toEqual(part([1], false));
   });
 });
 

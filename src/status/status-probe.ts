@@ -16,7 +16,7 @@ export const MAX_CMDLINE_BYTES = 4096;
  * Candidates hold `-port` in their command line (the rule needs it) and either hold a game directory
  * there too (absolute paths) or run inside one (`./cs2` started from the game directory, as LinuxGSM
  * does). The probe and the login shell that started it are left out: their argv hold the directories.
- * The exact rule is applied by matchServer on the decoded argv. Only shell builtins run per process,
+ * The exact rule (the game's executable of the directory) is applied by matchServer on the decoded argv. Only shell builtins run per process,
  * plus one `od` per candidate.
  */
 export const PROBE_SCRIPT = [
@@ -59,10 +59,28 @@ export const PROBE_SCRIPT = [
   'echo E',
 ].join('\n');
 
-/** The command line the pool runs: `sh -c '<script>' sh '<dir>'…`, every value a quoted argument. */
-export function probeCommand(directories: readonly string[]): string {
-  const unique = [...new Set(directories.map(normalizeDirectory))];
-  return ['sh', '-c', shellQuote(PROBE_SCRIPT), 'sh', ...unique.map(shellQuote)].join(' ');
+/**
+ * Bytes of quoted directories per probe command. sshd hands the whole command to the login shell as
+ * one argument, which Linux caps at 128 KiB (MAX_ARG_STRLEN): a host with more is probed in parts.
+ */
+export const MAX_PROBE_DIRECTORY_BYTES = 64 * 1024;
+
+/**
+ * The command lines the pool runs, `sh -c '<script>' sh '<dir>'…` with every value a quoted argument:
+ * one, unless the directories need more than MAX_PROBE_DIRECTORY_BYTES.
+ */
+export function probeCommands(directories: readonly string[]): string[] {
+  const chunks: string[][] = [[]];
+  let bytes = 0;
+  for (const quoted of [...new Set(directories.map(normalizeDirectory))].map(shellQuote)) {
+    if (bytes + quoted.length + 1 > MAX_PROBE_DIRECTORY_BYTES && chunks[chunks.length - 1].length > 0) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks[chunks.length - 1].push(quoted);
+    bytes += quoted.length + 1;
+  }
+  return chunks.map((chunk) => ['sh', '-c', shellQuote(PROBE_SCRIPT), 'sh', ...chunk].join(' '));
 }
 
 export interface ProbedProcess {
@@ -119,6 +137,13 @@ export function parseProbeOutput(stdout: string): ProbeSnapshot {
     }
   }
   throw new ProbeOutputError('probe output ended before its end marker');
+}
+
+/** One snapshot of the probes of a host's parts: each process once, incomplete when any part was. */
+export function mergeSnapshots([first, ...rest]: readonly ProbeSnapshot[]): ProbeSnapshot {
+  const processes = new Map(first.processes.map((p) => [p.pid, p]));
+  for (const snapshot of rest) for (const p of snapshot.processes) if (!processes.has(p.pid)) processes.set(p.pid, p);
+  return { ...first, processes: [...processes.values()], truncated: [first, ...rest].some((s) => s.truncated) };
 }
 
 /** NUL-separated argv from od's hex; a command line cut at the read limit loses its partial last argument. */

@@ -15,7 +15,7 @@ export enum ProbeFailureCode {
 export class ServerStatusDto {
   @ApiProperty({ format: 'uuid' }) serverId!: string;
   @ApiProperty() reachable!: boolean;
-  @ApiProperty({ description: 'A process runs with a path inside gameDirectory and `-port <gamePort>`' }) running!: boolean;
+  @ApiProperty({ description: 'A process runs `<gameDirectory>/game/bin/linuxsteamrt64/cs2` (its argv[0], resolved) with `-port <gamePort>`' }) running!: boolean;
   @ApiPropertyOptional({ type: 'integer', description: 'Only when running' }) pid?: number;
   @ApiPropertyOptional({ type: 'integer', description: 'Only when running' }) uptimeSeconds?: number;
   @ApiProperty({ format: 'date-time', description: 'When the probe finished (older than now when served from the cache)' }) checkedAt!: string;

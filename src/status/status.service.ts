@@ -5,11 +5,11 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { ServerError } from '../servers/servers.errors.js';
 import { ServersService, type ServerWithTarget } from '../servers/servers.service.js';
 import { SecretHasher } from '../ssh-pool/connection-key.js';
-import { SshPoolError } from '../ssh-pool/ssh-pool.errors.js';
+import { SshPoolError, SshPoolErrorCode } from '../ssh-pool/ssh-pool.errors.js';
 import { SshPoolService } from '../ssh-pool/ssh-pool.service.js';
 import { groupByConnection, type HostGroup } from './host-groups.js';
-import { ConcurrencyLimiter, ProbeFlights } from './probe-flights.js';
-import { parseProbeOutput, ProbeOutputError, probeCommand } from './status-probe.js';
+import { ConcurrencyLimiter, DeadlinePassedError, ProbeFlights } from './probe-flights.js';
+import { mergeSnapshots, parseProbeOutput, ProbeOutputError, probeCommands, type ProbeSnapshot } from './status-probe.js';
 import { ProbeFailureCode, toServerStatus, type ProbeOutcome, type ServerStatusDto } from './status.dto.js';
 
 /**
@@ -67,27 +67,45 @@ export class StatusService {
 
   private probe(group: HostGroup): Promise<ProbeOutcome> {
     const directories = group.servers.map((s) => s.gameDirectory);
-    return this.flights.run(group.key, directories, () => this.limiter.run(() => this.runProbe(group, directories)));
+    return this.flights.run(group.key, directories, () => this.timedProbe(group, directories));
   }
 
-  private async runProbe(group: HostGroup, directories: string[]): Promise<ProbeOutcome> {
+  /** The whole probe within STATUS_PROBE_TIMEOUT_MS: its wait for a slot, connecting, and every part. */
+  private async timedProbe(group: HostGroup, directories: string[]): Promise<ProbeOutcome> {
     const started = performance.now();
     const finish = (outcome: 'ok' | 'error') => {
       const seconds = (performance.now() - started) / 1000;
       this.metrics.observeStatusProbe(seconds, outcome);
       return { checkedAt: new Date(), latencyMs: Math.round(seconds * 1000) };
     };
+    const deadline = started + this.config.probeTimeoutMs;
     try {
-      const result = await this.pool.exec(group.target, probeCommand(directories), { timeoutMs: this.config.probeTimeoutMs });
-      if (result.exitCode !== 0) throw new ProbeOutputError(`probe exited with ${result.exitCode ?? result.signal}`);
-      return { kind: 'snapshot', snapshot: parseProbeOutput(result.stdout), ...finish('ok') };
+      const snapshot = await this.limiter.run(() => this.runProbe(group, directories, deadline), this.config.probeTimeoutMs);
+      return { kind: 'snapshot', snapshot, ...finish('ok') };
     } catch (error) {
       return { kind: 'failed', ...this.classify(group, error), ...finish('error') };
     }
   }
 
+  /** One command per part of the directories (usually one), each given what is left of the bound. */
+  private async runProbe(group: HostGroup, directories: string[], deadline: number): Promise<ProbeSnapshot> {
+    const snapshots: ProbeSnapshot[] = [];
+    for (const command of probeCommands(directories)) {
+      const timeoutMs = Math.ceil(deadline - performance.now());
+      if (timeoutMs <= 0) throw new DeadlinePassedError('the probe bound ran out');
+      const result = await this.pool.exec(group.target, command, { timeoutMs });
+      if (result.exitCode !== 0) throw new ProbeOutputError(`probe exited with ${result.exitCode ?? result.signal}`);
+      snapshots.push(parseProbeOutput(result.stdout));
+    }
+    return mergeSnapshots(snapshots);
+  }
+
   private classify(group: HostGroup, error: unknown): { reachable: boolean; error: string } {
     const host = `${group.target.username}@${group.target.host}:${group.target.port}`;
+    if (error instanceof DeadlinePassedError) {
+      this.logger.debug(`Status probe of ${host} ran out of time before it could run`);
+      return { reachable: false, error: SshPoolErrorCode.EXEC_TIMEOUT };
+    }
     if (error instanceof SshPoolError) {
       this.logger.debug(`Status probe of ${host} failed: ${error.code}`);
       return { reachable: false, error: error.code };

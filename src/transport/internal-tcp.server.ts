@@ -1,8 +1,10 @@
 import { type MessageHandler, ServerTCP } from '@nestjs/microservices';
+import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
 import { throwError } from 'rxjs';
 import { DomainError, ErrorKind } from '../common/domain-error.js';
 import { rpcCorrelationIdOf } from '../common/correlation-id.js';
 import { errorBody } from '../common/error-response.js';
+import { PeerErrorLog } from './peer-error-log.js';
 
 /** A message whose pattern no handler serves: the RPC counterpart of an unknown route's 404. */
 export class UnknownPatternError extends DomainError {
@@ -21,10 +23,28 @@ const unknownPattern: MessageHandler = async (data: unknown) => throwError(() =>
 
 /**
  * Nest's TCP server, except that an unknown pattern is answered with the contract's error payload
- * (404 UNKNOWN_PATTERN) instead of a bare string, so callers handle one error shape.
+ * (404 UNKNOWN_PATTERN) instead of a bare string, so callers handle one error shape; frames without
+ * an id are refused; peers' protocol errors are logged short and rate-limited.
  */
 export class InternalTcpServer extends ServerTCP {
+  private readonly peerErrors = new PeerErrorLog(this.logger);
+
   override getHandlerByPattern(pattern: string): MessageHandler | null {
     return super.getHandlerByPattern(pattern) ?? unknownPattern;
+  }
+
+  /**
+   * A frame without an `id` (Nest's "event") could not be answered: its handler is not run, so that
+   * nothing (an exec, a delete) happens without a reply. Every pattern here is a request.
+   */
+  override async handleEvent(pattern: string): Promise<void> {
+    this.peerErrors.warn(`Dropped a TCP frame without an id (pattern ${JSON.stringify(pattern.slice(0, 64))}): every message needs one`);
+  }
+
+  /** A peer's broken frame or socket is its problem: one short line, rate-limited, no stack. */
+  override handleError(error: string): void {
+    const failure: unknown = error; // typed as a string by Nest; sockets hand it their errors
+    if (failure instanceof InvalidTcpDataReceptionException) this.peerErrors.warn(`Closed a TCP peer's connection: ${failure.message}`);
+    else super.handleError(error);
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { BadRequestException, PayloadTooLargeException, UnauthorizedException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { errorBody as buildErrorBody } from '../../src/common/error-response.js';
 import { RequestValidationError } from '../../src/common/request-validation.error.js';
+import { DatabaseError } from '../../src/database/database-errors.js';
 import { NotReadyError } from '../../src/health/health.errors.js';
 import { IdempotencyError, IdempotencyErrorCode } from '../../src/idempotency/idempotency.errors.js';
 import { OperationError, OperationErrorCode } from '../../src/operations/operations.errors.js';
@@ -153,6 +154,7 @@ const EDGE_SAMPLES: Record<string, unknown> = {
   UNSUPPORTED_MEDIA_TYPE: new UnsupportedMediaTypeException(),
   INTERNAL_ERROR: new Error('a bug'),
   NOT_READY: new NotReadyError({}),
+  DATABASE_UNAVAILABLE: new DatabaseError(),
 };
 
 /** The status the real error filter answers a code with, from an error that carries it. */

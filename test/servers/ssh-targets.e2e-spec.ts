@@ -67,7 +67,7 @@ describe('SSH targets over HTTP: SSH_TARGET_DENY covers a name that resolves to 
   beforeAll(async () => {
     user = loadTestUser();
     sshd = await startSshd({ address: '127.0.0.1' });
-    t = await createTestApp({ DATABASE_URL: 'sqlite::memory:', SSH_TARGET_DENY: '169.254.0.0/16, 127.0.0.1/32, ::1/128' });
+    t = await createTestApp({ DATABASE_URL: 'sqlite::memory:', SSH_TARGET_DENY: '169.254.0.0/16, 127.0.0.0/8' }); // ::1 is loopback too
   });
   afterAll(async () => {
     await t?.close();
@@ -86,6 +86,14 @@ describe('SSH targets over HTTP: SSH_TARGET_DENY covers a name that resolves to 
     const stats = await t.api.get('/api/server-status/pool/stats').expect(200);
     expect(stats.body.pool_stats).toMatchObject({ connect_failures: 0, total_connections: 0 });
   });
+
+  it.each(['0.0.0.0', '0.1.2.3', '0x0', '::', '::ffff:0.0.0.0', '::ffff:0:0', '::1', '::ffff:127.0.0.1', '0x7f.1'])(
+    'refuses %s at create: an unspecified or loopback address, however spelt',
+    async (host) => {
+      const res = await t.api.post('/api/servers').send(sshServerBody(sshd, user, { host }));
+      expect({ status: res.status, details: res.body.details }).toEqual({ status: 400, details: [{ field: 'host', messages: [expect.stringContaining('SSH_TARGET_DENY')] }] });
+    },
+  );
 });
 
 describe('SSH targets over HTTP: SSH_TARGET_ALLOW', () => {

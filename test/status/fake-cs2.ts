@@ -44,17 +44,21 @@ export class FakeCs2Farm {
     mkdirSync(binDir, { recursive: true, mode: 0o755 });
     copyFileSync('/bin/dash', binary);
     chmodSync(binary, 0o755);
-    const argv0 = options.relative ? './cs2' : binary;
+    return this.spawn(options.relative ? './cs2' : binary, options.relative ? binDir : this.root, args);
+  }
+
+  /** A process that is not the game: `/bin/dash` holding `args` (say a path in a game directory and `-port`). */
+  startOther(args: string[]): FakeCs2 {
+    return this.spawn('/bin/dash', this.root, args);
+  }
+
+  private spawn(argv0: string, cwd: string, args: string[]): FakeCs2 {
     const startedAt = Date.now();
     const setpriv = ['--reuid', String(this.uid), '--regid', String(this.gid), '--clear-groups'];
     // detached: its own process group, so stop() also ends the sleep.
-    const child = spawn('/usr/bin/setpriv', [...setpriv, argv0, '-c', 'sleep 600 & wait', 'cs2', ...args], {
-      detached: true,
-      stdio: 'ignore',
-      cwd: options.relative ? binDir : this.root,
-    });
+    const child = spawn('/usr/bin/setpriv', [...setpriv, argv0, '-c', 'sleep 600 & wait', 'cs2', ...args], { detached: true, stdio: 'ignore', cwd });
     this.children.push({ child, binary: argv0 });
-    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    if (child.pid === undefined) throw new Error(`could not start ${argv0}`);
     return { pid: child.pid, startedAt };
   }
 

@@ -25,7 +25,7 @@ export class GatedCommand {
 
 /** A TCP front for an sshd that either drops every connection (a host that is down) or forwards it. */
 export class SwitchableProxy {
-  forwardTo: SshdHost | null = null;
+  forwardTo: { host: string; port: number } | null = null;
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server) {}
 
@@ -46,6 +46,10 @@ export class SwitchableProxy {
       s.on('error', () => undefined).on('close', () => this.sockets.delete(s));
     }
     socket.pipe(upstream).pipe(socket);
+  }
+  /** Drops every connection through it, as a peer that went away does. */
+  cut(): void {
+    for (const socket of this.sockets) socket.destroy();
   }
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();

@@ -46,6 +46,19 @@ describe('SshPoolService management (fake connector)', () => {
     expect(pool.getStats().evictions).toMatchObject({ removed: 1, closed: 1 });
   });
 
+  it('cleanup retires the connections of a key beyond POOL_MAX_CONNECTIONS_PER_KEY, the least busy first', async () => {
+    await start({ POOL_MAX_CONNECTIONS_PER_KEY: '2' });
+    await pool.exec(target(), 'echo 1');
+    // Opened outside the queue's scaling rules, as a reconnect does: three connections for a cap of two.
+    const group = pool['groups'].for(target());
+    await group.connectNow();
+    await group.connectNow();
+    expect(fake.openConnections).toBe(3);
+    await expect(pool.cleanup()).resolves.toBe(1);
+    expect(fake.openConnections).toBe(2);
+    await expect(pool.cleanup()).resolves.toBe(0);
+  });
+
   it('with the pool disabled, reconnect proves a connection can be made and keeps none open', async () => {
     await start({ SSH_POOL_ENABLED: 'false' });
     await expect(pool.reconnect(target())).resolves.toMatchObject({ alive: false, key: expect.stringMatching(/^cs2@game-host:22\/PASSWORD#/) });

@@ -213,6 +213,17 @@ describe.each(DATABASE_KINDS)('pool management routes against real sshd (%s)', (
     expect(h.acceptedAuths()).toBe(2);
   });
 
+  it('50 concurrent POST :serverId/reconnect leave one connection for the key, counted at sshd', async () => {
+    const h = await host();
+    const id = await createServer(h);
+    await exec(id, 'true').expect(200);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => t.api.post(`/api/server-status/${id}/reconnect`)));
+    expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+    expect(pool.getConnections().filter((c) => c.port === h.port && !c.retiring).length).toBe(1);
+    await h.waitFor(() => h.openConnections() === 1, 10_000);
+    await expect(t.api.post('/api/server-status/pool/cleanup').expect(200)).resolves.toMatchObject({ body: { removed: 0 } });
+  });
+
   it('POST :serverId/reconnect answers the connect error, and tries again each time (no credential cooldown)', async () => {
     const h = await host();
     const id = await createServer(h, { sshPassword: 'not-the-password' });

@@ -68,6 +68,7 @@ describe('GET /api/server-status against real sshd', () => {
     await addServer('a-port', hostA, `${d('a/ports')}/`, 27030); // only 270300 and "-port_x 27030" run there
     await addServer('a-stopped', hostA, d('a/stopped'), 27040); // a/stopped2 is only an argument elsewhere
     await addServer('a-lg', hostA, d('a/lg'), 27050); // ./cs2 -port 27050 runs in a/lgsm/…, not in a/lg
+    await addServer('a-log', hostA, d('a/s2'), 27002); // only `dash … a/s2/log.txt -port 27002` runs: not the game
     // Host B.
     await addServer('b-run', hostB, d('b/cs2'), 27015);
     await addServer('b-stopped', hostB, d('b/cs2-2'), 27016);
@@ -83,6 +84,7 @@ describe('GET /api/server-status against real sshd', () => {
     farm.start(d('a/ports'), ['-dedicated', '-port', '270300', '-port_x', '27030', '+port 27030']);
     farm.start(d('a/elsewhere'), ['-dedicated', '-port', '27040', '+logdir', d('a/stopped2/logs'), '-port 27040']);
     farm.start(d('a/lgsm'), ['-dedicated', '-port', '27050'], { relative: true });
+    farm.startOther([d('a/s2/log.txt'), '-port', '27002']);
     fakes['b-lgsm'] = farm.start(d('b/lgsm'), ['-dedicated', '-ip', '0.0.0.0', '-port', '27017', '+exec', 'cs2server.cfg'], { relative: true });
     fakes['b-run'] = farm.start(d('b/cs2'), ['-dedicated', '-port', '27015', '+exec', `${d('b/cs2')}/cfg/my server.cfg`]);
     await farm.started();
@@ -111,6 +113,7 @@ describe('GET /api/server-status against real sshd', () => {
       [ids['a-port']]: stopped('a-port'),
       [ids['a-stopped']]: stopped('a-stopped'),
       [ids['a-lg']]: stopped('a-lg'),
+      [ids['a-log']]: stopped('a-log'),
       [ids['b-run']]: running('b-run', fakes['b-run']),
       [ids['b-stopped']]: stopped('b-stopped'),
       [ids['b-lgsm']]: running('b-lgsm', fakes['b-lgsm']),

@@ -142,6 +142,19 @@ describe('operations over the internal TCP transport (ClientProxy, real sshd, fa
     expect(await rpc.call('operations.list', { id: a, offset: 1 })).toEqual((await t.api.get(`/api/servers/${a}/operations?offset=1`).expect(200)).body);
   });
 
+  it('takes batch serverIds in any case, over TCP and REST, and counts ids differing only in case as duplicates', async () => {
+    const [a, b] = [await server(scripts.quick()), await server(scripts.quick())];
+    const batch = await rpc.call<{ operations: Started[] }>('operations.batch', { serverIds: [a.toUpperCase(), b], action: 'validate' });
+    expect(batch.operations.map((o) => o.serverId)).toEqual([a, b]);
+    for (const { operationId } of batch.operations) expect(await ended(operationId)).toBe('succeeded');
+    const rest = await t.api.post('/api/operations/batch').send({ serverIds: [b.toUpperCase()], action: 'validate' });
+    expect({ status: rest.status, serverIds: rest.body.operations?.map((o: Started) => o.serverId) }).toEqual({ status: 202, serverIds: [b] });
+    await ended(rest.body.operations[0].operationId);
+    const twice = { serverIds: [a, a.toUpperCase()], action: 'update' };
+    await expect(rpc.call('operations.batch', twice)).rejects.toEqual(rpcError(400, 'VALIDATION_FAILED', { details: [expect.objectContaining({ field: 'serverIds' })] }));
+    await t.api.post('/api/operations/batch').send(twice).expect(400);
+  });
+
   it('refuses a wrong or missing token with 401 UNAUTHORIZED for every operations pattern, starting nothing', async () => {
     const id = await server(scripts.quick());
     const sessions = sshd.sessionsStarted();

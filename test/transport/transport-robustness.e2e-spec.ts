@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { firstValueFrom } from 'rxjs';
 import { SshPoolService } from '../../src/ssh-pool/ssh-pool.service.js';
 import { MAX_FRAME_CHARS } from '../../src/transport/internal-transport.js';
 import { CapturingLogger, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { eventually } from '../support/eventually.js';
+import { remoteScratchPath } from '../support/ssh-servers.js';
 import type { SshdHost } from '../support/sshd.js';
 import { frame, rawPeer, type RpcCaller, startTransportFixture, type TransportFixture, within } from './rpc-peers.js';
 
@@ -45,6 +47,32 @@ describe('internal TCP transport: hostile and broken peers', () => {
     expect(peer.received()).toBe('');
     await stillServing();
     expect(logger.lines.filter((line) => line.includes(TEST_TOKEN))).toEqual([]);
+  });
+
+  it('logs a peer\'s malformed frames as short lines without a stack, at most 5 a minute', async () => {
+    const before = logger.lines.length;
+    for (let i = 0; i < 30; i++) {
+      const peer = await rawPeer(port);
+      peer.socket.write('1#x}'); // 4 bytes, no token
+      await within(peer.closed, 5000, 'the service to close the connection');
+    }
+    await stillServing();
+    const lines = logger.lines.slice(before);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(lines.filter((line) => line.length > 200 || /\n\s+at /.test(line))).toEqual([]);
+  });
+
+  it('refuses a frame without an id (nobody to answer): its handler does not run, even with a valid token', async () => {
+    const marker = remoteScratchPath('no-id');
+    const peer = await rawPeer(port);
+    peer.socket.write(frame({ pattern: { cmd: 'servers.exec' }, data: { token: TEST_TOKEN, id, command: `touch ${marker}` } }));
+    // Later frames, on this connection and another, are answered: had the first run, it ran before them.
+    peer.socket.write(request('servers.exec', { token: TEST_TOKEN, id, command: 'echo after' }));
+    await eventually(() => `the reply, got: ${peer.received()}`, () => peer.received().includes('after'));
+    expect(await rpc.call('servers.exec', { id, command: 'sleep 0.2; echo again' })).toMatchObject({ stdout: 'again\n' });
+    expect(existsSync(marker)).toBe(false);
+    peer.socket.destroy();
   });
 
   it('answers frames that are JSON but not a valid message without breaking anything', async () => {
