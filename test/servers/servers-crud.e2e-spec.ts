@@ -50,6 +50,7 @@ describe.each(DATABASE_KINDS)('servers CRUD over HTTP (%s)', (kind) => {
       hasPassword: true,
       hasPrivateKey: false,
       hasKeyPassphrase: false,
+      pinnedHostKey: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
