@@ -39,6 +39,19 @@ describe('HTTP edge: descriptors and pipelining', () => {
     await eventually(() => `descriptors back to ${before}: ${openFds(service.pid)} open`, () => openFds(service.pid) <= before + 1, 10_000);
   });
 
+  it('answers the UI files with their types and validators, and no other file of swagger-ui-dist', async () => {
+    const bundle = await fetch(`${service.base}/api/docs/swagger-ui-bundle.js`);
+    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, 'application/javascript; charset=utf-8']);
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+    const again = await fetch(`${service.base}/api/docs/swagger-ui-bundle.js`, { headers: { 'if-none-match': bundle.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${service.base}/api/docs/swagger-ui.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect((await fetch(`${service.base}/api/docs/favicon-32x32.png`)).headers.get('content-type')).toBe('image/png');
+    const authorization = `Bearer ${service.token}`;
+    expect((await fetch(`${service.base}/api/docs/swagger-ui-bundle.js.map`)).status).toBe(401);
+    expect((await fetch(`${service.base}/api/docs/swagger-ui-bundle.js.map`, { headers: { authorization } })).status).toBe(404);
+  });
+
   it('drops a client that pipelines without reading, having held little for it', async () => {
     const rssBefore = service.rssBytes();
     const fdsBefore = openFds(service.pid);
