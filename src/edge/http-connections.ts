@@ -120,6 +120,8 @@ export function guardHttpServer(server: Server, maxConnections: number, limits: 
   server.maxConnections = maxConnections;
   // Node's own check, every 30 s: a backstop behind the idle timer for headers that never complete.
   server.headersTimeout = Math.min(limits.idleTimeoutMs, server.requestTimeout || limits.idleTimeoutMs);
+  // Keep-Alive: timeout=… tells clients when an unused connection closes; never later than the idle timer.
+  server.keepAliveTimeout = Math.min(server.keepAliveTimeout, limits.idleTimeoutMs);
   const listeners = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   const run: RequestListener = (request, response) => {

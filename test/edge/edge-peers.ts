@@ -1,6 +1,7 @@
 // Clients that misbehave at the edge (send nothing, pipeline without reading) and what the service
 // process holds meanwhile, counted from its side: open descriptors, SSH connections it attempts.
 import { readdirSync } from 'node:fs';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { eventually } from '../support/eventually.js';
 
@@ -34,6 +35,25 @@ export function peer(port: number, { read = true } = {}): Promise<Peer> {
 /** `count` idle connections, each resolved once connected (or closed at once: refused over a cap). */
 export async function idlePeers(port: number, count: number): Promise<Peer[]> {
   return Promise.all(Array.from({ length: count }, () => peer(port)));
+}
+
+export interface Fetched {
+  status: number;
+  headers: IncomingHttpHeaders;
+  bytes: number;
+}
+
+/** A GET on a connection of its own (no keep-alive pool that could reuse one the service is closing). */
+export function getOnce(url: string, headers: Record<string, string> = {}): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function pipelined(path: string, count: number, headers = ''): string {

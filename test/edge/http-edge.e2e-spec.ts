@@ -4,7 +4,7 @@ import { ServiceProcess } from '../support/service-process.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/sshd.js';
 import { within } from '../transport/rpc-peers.js';
-import { idlePeers, openFds, peer, pipelined, releaseInTurn, SilentSshHosts, silentServers } from './edge-peers.js';
+import { getOnce, idlePeers, openFds, peer, pipelined, releaseInTurn, SilentSshHosts, silentServers } from './edge-peers.js';
 
 const MiB = 1024 * 1024;
 /** Whether `url` answers 200 within a few seconds (the service notices closed connections asynchronously). */
@@ -34,22 +34,20 @@ describe('HTTP edge: descriptors and pipelining', () => {
     const client = await peer(service.port);
     client.socket.write(pipelined('/api/docs/swagger-ui-bundle.js', 40));
     await eventually('the first answer to start', () => client.received() > 0);
-    await fetch(`${service.base}/health/live`); // one more turn of the service's event loop
+    await getOnce(`${service.base}/health/live`); // one more turn of the service's event loop
     client.socket.destroy();
     await eventually(() => `descriptors back to ${before}: ${openFds(service.pid)} open`, () => openFds(service.pid) <= before + 1, 10_000);
   });
 
   it('answers the UI files with their types and validators, and no other file of swagger-ui-dist', async () => {
-    const bundle = await fetch(`${service.base}/api/docs/swagger-ui-bundle.js`);
-    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, 'application/javascript; charset=utf-8']);
-    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
-    const again = await fetch(`${service.base}/api/docs/swagger-ui-bundle.js`, { headers: { 'if-none-match': bundle.headers.get('etag')! } });
-    expect(again.status).toBe(304);
-    expect((await fetch(`${service.base}/api/docs/swagger-ui.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
-    expect((await fetch(`${service.base}/api/docs/favicon-32x32.png`)).headers.get('content-type')).toBe('image/png');
-    const authorization = `Bearer ${service.token}`;
-    expect((await fetch(`${service.base}/api/docs/swagger-ui-bundle.js.map`)).status).toBe(401);
-    expect((await fetch(`${service.base}/api/docs/swagger-ui-bundle.js.map`, { headers: { authorization } })).status).toBe(404);
+    const docs = `${service.base}/api/docs`;
+    const bundle = await getOnce(`${docs}/swagger-ui-bundle.js`);
+    expect([bundle.status, bundle.headers['content-type'], bundle.bytes > 1_000_000]).toEqual([200, 'application/javascript; charset=utf-8', true]);
+    expect((await getOnce(`${docs}/swagger-ui-bundle.js`, { 'if-none-match': bundle.headers.etag! })).status).toBe(304);
+    expect((await getOnce(`${docs}/swagger-ui.css`)).headers['content-type']).toBe('text/css; charset=utf-8');
+    expect((await getOnce(`${docs}/favicon-32x32.png`)).headers['content-type']).toBe('image/png');
+    expect((await getOnce(`${docs}/swagger-ui-bundle.js.map`)).status).toBe(401);
+    expect((await getOnce(`${docs}/swagger-ui-bundle.js.map`, { authorization: `Bearer ${service.token}` })).status).toBe(404);
   });
 
   it('drops a client that pipelines without reading, having held little for it', async () => {
