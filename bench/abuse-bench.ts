@@ -1,5 +1,7 @@
 // `npm run bench:abuse`: the outside probe's attacks on the edge, against the built service
-// (node dist/main.js, SQLite, 127.0.0.1 only). Each attack is bounded in connections and time; during
+// (node dist/main.js, SQLite, 127.0.0.1 only), a fresh process for each attack so that one attack's
+// leftovers (leaked descriptors, a grown heap) do not count against the next. Each attack is bounded
+// in connections and time; during
 // it a prober opens a new connection for `GET /health/live` every 25 ms (as the kubelet does, with a
 // 5 s timeout) on the port the Deployment probes (HEALTH_PORT when the build has it), and the service's
 // RSS and open descriptors are sampled. Prints one markdown table per build.
@@ -69,23 +71,37 @@ async function flood(port: number, connections: number, payload: string): Promis
 
 const rpcList = (token: string, count: number) => Array.from({ length: count }, (_, n) => frame({ pattern: { cmd: 'servers.list' }, data: { token }, id: `l${n}` })).join('');
 
-const ATTACKS: [string, (t: Target) => Promise<void>][] = [
-  ['none', () => sleep(ATTACK_MS)],
-  ['static files: 5 × 1 500 pipelined, then hang up', async ({ service }) => {
-    for (let round = 0; round < 5; round++) {
-      const [socket] = await openMany(service.port, 1);
-      socket.write(pipelined('/api/docs/swagger-ui-bundle.js', 1500));
-      await sleep(ATTACK_MS / 5);
-      socket.destroy();
-    }
-  }],
-  ['1 000 idle HTTP connections', async ({ service }) => holdThenClose(await openMany(service.port, 1000))],
-  ['5 000 idle TCP connections', async ({ tcpPort }) => holdThenClose(await openMany(tcpPort, 5000))],
-  ['/metrics: 4 × 1 000 pipelined, unread', ({ service }) => flood(service.port, 4, pipelined('/metrics', 1000))],
-  ['/metrics: 8 × 1 000 pipelined, unread', ({ service }) => flood(service.port, 8, pipelined('/metrics', 1000))],
-  [`/api/servers (${SERVERS}): 4 × 1 000 pipelined, unread`, ({ service }) => flood(service.port, 4, pipelined('/api/servers', 1000, `Authorization: Bearer ${service.token}\r\n`))],
-  [`TCP servers.list (${SERVERS}): 1 × 1 000 frames, unread`, ({ service, tcpPort }) => flood(tcpPort, 1, rpcList(service.token, 1000))],
-  [`TCP servers.list (${SERVERS}): 4 × 1 000 frames, unread`, ({ service, tcpPort }) => flood(tcpPort, 4, rpcList(service.token, 1000))],
+interface Attack {
+  name: string;
+  /** Registers SERVERS servers first, for the attacks that list them. */
+  servers?: boolean;
+  run(t: Target): Promise<void>;
+}
+
+const ATTACKS: Attack[] = [
+  { name: 'none', run: () => sleep(ATTACK_MS) },
+  {
+    name: 'static files: 5 × 1 500 pipelined, then hang up',
+    run: async ({ service }) => {
+      for (let round = 0; round < 5; round++) {
+        const [socket] = await openMany(service.port, 1);
+        socket.write(pipelined('/api/docs/swagger-ui-bundle.js', 1500));
+        await sleep(ATTACK_MS / 5);
+        socket.destroy();
+      }
+    },
+  },
+  { name: '1 000 idle HTTP connections', run: async ({ service }) => holdThenClose(await openMany(service.port, 1000)) },
+  { name: '5 000 idle TCP connections', run: async ({ tcpPort }) => holdThenClose(await openMany(tcpPort, 5000)) },
+  { name: '/metrics: 4 × 1 000 pipelined, unread', run: ({ service }) => flood(service.port, 4, pipelined('/metrics', 1000)) },
+  { name: '/metrics: 8 × 1 000 pipelined, unread', run: ({ service }) => flood(service.port, 8, pipelined('/metrics', 1000)) },
+  {
+    name: `/api/servers (${SERVERS}): 4 × 1 000 pipelined, unread`,
+    servers: true,
+    run: ({ service }) => flood(service.port, 4, pipelined('/api/servers', 1000, `Authorization: Bearer ${service.token}\r\n`)),
+  },
+  { name: `TCP servers.list (${SERVERS}): 1 × 1 000 frames, unread`, servers: true, run: ({ service, tcpPort }) => flood(tcpPort, 1, rpcList(service.token, 1000)) },
+  { name: `TCP servers.list (${SERVERS}): 4 × 1 000 frames, unread`, servers: true, run: ({ service, tcpPort }) => flood(tcpPort, 4, rpcList(service.token, 1000)) },
 ];
 
 interface Row {
@@ -129,30 +145,36 @@ async function measure(t: Target, attack: (t: Target) => Promise<void>): Promise
   return { p50: median(latencies), p99, failed, probes: latencies.length + failed, rssPeak, fdsPeak, fdsAfter: openFds(t.service.pid) };
 }
 
-async function start(dist: string): Promise<Target> {
+async function start(dist: string, servers: boolean): Promise<Target> {
   const [tcpPort, healthPort] = [await freePort(), await freePort()];
   const service = await ServiceProcess.start({ INTERNAL_TCP_PORT: String(tcpPort), HEALTH_PORT: String(healthPort) }, { dist });
   const probePort = (await probe(healthPort)) === null ? service.port : healthPort;
-  for (let i = 0; i < SERVERS; i++) {
+  for (let i = 0; servers && i < SERVERS; i++) {
     await service.api('POST', '/api/servers', { name: `abuse-${i}`, host: `10.0.${i >> 8}.${i & 255}`, sshPort: 22, sshUser: 'cs2', authType: 'PASSWORD', sshPassword: 'x', gameDirectory: `/home/cs2/s${i}`, gamePort: 27015 });
   }
   return { service, tcpPort, probePort };
 }
 
+const msOrDash = (value: number) => (Number.isNaN(value) ? '—' : `${value.toFixed(1)} ms`);
+
 async function main(): Promise<void> {
   for (const dist of DISTS) {
-    const t = await start(dist);
-    try {
-      console.log(`\n## Edge under attack: ${dist} (/health/live on port ${t.probePort === t.service.port ? 'PORT' : 'HEALTH_PORT'}, attacks held ${ATTACK_MS} ms)\n`);
-      console.log('| attack | /health/live p50 | p99 | failed probes | RSS peak | fds peak | fds 2 s after |');
-      console.log('|---|---|---|---|---|---|---|');
-      for (const [name, attack] of ATTACKS) {
-        const r = await measure(t, attack);
+    let header = false;
+    for (const attack of ATTACKS) {
+      const t = await start(dist, attack.servers ?? false);
+      try {
+        if (!header) {
+          console.log(`\n## Edge under attack: ${dist} (/health/live on ${t.probePort === t.service.port ? 'PORT' : 'HEALTH_PORT'}, attacks held ${ATTACK_MS} ms)\n`);
+          console.log('| attack | /health/live p50 | p99 | failed probes | RSS peak | fds peak | fds 2 s after |');
+          console.log('|---|---|---|---|---|---|---|');
+          header = true;
+        }
+        const r = await measure(t, attack.run);
         const rss = `${(r.rssPeak / MiB).toFixed(0)} MiB`;
-        console.log(`| ${name} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.failed}/${r.probes} | ${rss} | ${r.fdsPeak} | ${r.fdsAfter} |`);
+        console.log(`| ${attack.name} | ${msOrDash(r.p50)} | ${msOrDash(r.p99)} | ${r.failed}/${r.probes} | ${rss} | ${r.fdsPeak} | ${r.fdsAfter} |`);
+      } finally {
+        await t.service.stop();
       }
-    } finally {
-      await t.service.stop();
     }
   }
 }
