@@ -14,7 +14,7 @@ RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Runtime stage: same Debian release (glibc) as the build, no compilers, unprivileged user.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production PORT=3000 INTERNAL_TCP_PORT=3001 DATA_DIR=/app/data
+ENV NODE_ENV=production PORT=3000 INTERNAL_TCP_PORT=3001 HEALTH_PORT=3002 DATA_DIR=/app/data
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
@@ -23,7 +23,7 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME ["/app/data"]
-EXPOSE 3000 3001
-# Kubernetes probes /health/live and /health/ready; SIGTERM drains the pool (see README).
+EXPOSE 3000 3001 3002
+# Kubernetes probes /health/live and /health/ready on HEALTH_PORT; SIGTERM drains the pool (see README).
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

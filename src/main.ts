@@ -8,6 +8,7 @@ import { configureApp, HTTP_APP_OPTIONS } from './app.setup.js';
 import { type AppConfig, toAppConfig } from './config/configuration.js';
 import { InvalidEnvironmentError, validateEnvironment } from './config/environment.js';
 import { KeyDirError, prepareKeyDir } from './config/key-dir.js';
+import { startHealthListener } from './edge/health-listener.js';
 import { startInternalTransport } from './transport/internal-transport.js';
 
 const LEVELS: Record<string, LogLevel[]> = {
@@ -30,13 +31,17 @@ async function bootstrap(): Promise<void> {
   // without useProcessExit Nest re-raises the signal and the process ends with 143.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get(ConfigService<AppConfig, true>);
-  const { port, host } = config.get('http', { infer: true });
+  const { port, host, healthPort } = config.get('http', { infer: true });
   await app.init();
   // The same process and shutdown serve both: app.close() stops the TCP transport after the pool drained.
   const tcpPort = await startInternalTransport(app);
   if (tcpPort !== null) logger.log(`Internal TCP transport listening on ${host}:${tcpPort}`, 'Bootstrap');
   await app.listen(port, host);
   logger.log(`HTTP listening on ${host}:${port}`, 'Bootstrap');
+  if (healthPort !== 0) {
+    await startHealthListener(app, healthPort, host, config.get('edge', { infer: true }));
+    logger.log(`Health and metrics listening on ${host}:${healthPort}`, 'Bootstrap');
+  }
 }
 
 bootstrap().catch((error: unknown) => {

@@ -4,7 +4,8 @@ import { EnvironmentVariables, validateEnvironment } from './environment.js';
 
 /** The typed configuration every module reads through `ConfigService<AppConfig, true>`. */
 export interface AppConfig {
-  http: { port: number; host: string; internalTcpPort: number };
+  http: { port: number; host: string; internalTcpPort: number; healthPort: number };
+  edge: EdgeConfig;
   database: { url: string };
   /** Where generated secrets (api-token, credentials.key) live when the environment supplies none. */
   storage: { dataDir: string };
@@ -16,6 +17,14 @@ export interface AppConfig {
   servers: ServersConfig;
   operations: OperationsConfig;
   idempotency: IdempotencyConfig;
+}
+
+/** Bounds on what one client can hold open on the listeners (src/edge/). */
+export interface EdgeConfig {
+  httpMaxConnections: number;
+  tcpMaxConnections: number;
+  idleTimeoutMs: number;
+  maxInFlight: number;
 }
 
 export interface PoolConfig {
@@ -85,7 +94,13 @@ export interface IdempotencyConfig {
 export function toAppConfig(env: EnvironmentVariables): AppConfig {
   const tokens = env.API_TOKENS?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
   return {
-    http: { port: env.PORT, host: env.HOST, internalTcpPort: env.INTERNAL_TCP_PORT },
+    http: { port: env.PORT, host: env.HOST, internalTcpPort: env.INTERNAL_TCP_PORT, healthPort: env.HEALTH_PORT },
+    edge: {
+      httpMaxConnections: env.HTTP_MAX_CONNECTIONS,
+      tcpMaxConnections: env.INTERNAL_TCP_MAX_CONNECTIONS,
+      idleTimeoutMs: env.CONNECTION_IDLE_TIMEOUT_MS,
+      maxInFlight: env.CONNECTION_MAX_IN_FLIGHT,
+    },
     database: { url: env.DATABASE_URL },
     storage: { dataDir: env.DATA_DIR },
     security: { apiTokens: tokens.length > 0 ? tokens : null, credentialsKey: env.CREDENTIALS_KEY ?? null },

@@ -3,7 +3,8 @@ import { validateConfig } from './configuration.js';
 describe('validateConfig', () => {
   it('applies the contract defaults to an empty environment', () => {
     expect(validateConfig({})).toMatchObject({
-      http: { port: 3000, host: '0.0.0.0', internalTcpPort: 3001 },
+      http: { port: 3000, host: '0.0.0.0', internalTcpPort: 3001, healthPort: 0 },
+      edge: { httpMaxConnections: 512, tcpMaxConnections: 256, idleTimeoutMs: 10_000, maxInFlight: 8 },
       database: { url: 'sqlite:data/cs2-ssh-pool.sqlite' },
       security: { apiTokens: null, credentialsKey: null },
       pool: { enabled: true, idleTimeoutMs: 300_000, maxLifetimeMs: 3_600_000, cleanupIntervalMs: 60_000, maxConnectionsPerKey: 4 },
@@ -11,6 +12,16 @@ describe('validateConfig', () => {
       status: { cacheMs: 2000, probeConcurrency: 8, probeTimeoutMs: 5000 },
       servers: { targetCacheTtlMs: 10_000 },
     });
+  });
+
+  it('takes the edge limits and refuses a cap of 0, an idle timeout under 100 ms or no request in flight', () => {
+    expect(validateConfig({ HEALTH_PORT: '3002', HTTP_MAX_CONNECTIONS: '64', CONNECTION_IDLE_TIMEOUT_MS: '500', CONNECTION_MAX_IN_FLIGHT: '1' })).toMatchObject({
+      http: { healthPort: 3002 },
+      edge: { httpMaxConnections: 64, idleTimeoutMs: 500, maxInFlight: 1 },
+    });
+    expect(() => validateConfig({ INTERNAL_TCP_MAX_CONNECTIONS: '0', CONNECTION_IDLE_TIMEOUT_MS: '99', CONNECTION_MAX_IN_FLIGHT: '0' })).toThrow(
+      /INTERNAL_TCP_MAX_CONNECTIONS[\s\S]*CONNECTION_IDLE_TIMEOUT_MS[\s\S]*CONNECTION_MAX_IN_FLIGHT/,
+    );
   });
 
   it('takes SERVER_CACHE_TTL_MS=0 (no target cache) and refuses a negative or hour-long one', () => {

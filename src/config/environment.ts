@@ -30,6 +30,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsOptional() @IsString() HOST = '0.0.0.0';
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) INTERNAL_TCP_PORT = 3001;
+  /** `/health/*` and `/metrics` on a listener of their own, so that probes answer while PORT is full; 0 = off. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) HEALTH_PORT = 0;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) HTTP_MAX_CONNECTIONS = 512;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) INTERNAL_TCP_MAX_CONNECTIONS = 256;
+  /** A connection with nothing running that sends nothing for this long is closed (both listeners). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) CONNECTION_IDLE_TIMEOUT_MS = 10_000;
+  /** Requests one connection may have running at once; later ones wait, unread (HTTP pipelining, TCP frames). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1024) CONNECTION_MAX_IN_FLIGHT = 8;
   @IsOptional() @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/) DATABASE_URL = 'sqlite:data/cs2-ssh-pool.sqlite';
   @IsOptional() @IsString() @MinLength(1) DATA_DIR = 'data';
   @IsOptional() @IsString() API_TOKENS?: string;

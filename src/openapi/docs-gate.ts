@@ -1,12 +1,17 @@
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { NotFoundException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AllExceptionsFilter } from '../common/all-exceptions.filter.js';
 import type { ApiTokenGuard } from '../common/api-token.guard.js';
 import { correlationIdOf, REQUEST_ID_HEADER } from '../common/correlation-id.js';
-import { DOCS_INIT_SCRIPT, DOCS_INIT_SCRIPT_PATH, PUBLIC_DOCS_FILES } from './docs-ui.js';
+import { loadDocsAssets } from './docs-assets.js';
+import { DOCS_INIT_SCRIPT, DOCS_INIT_SCRIPT_PATH, DOCS_PATH, PUBLIC_DOCS_FILES } from './docs-ui.js';
 
 /** `/api/docs`, `/api/docs/…`, `/api/docs-json`, `/api/docs-yaml`…: every path SwaggerModule may serve. */
 const DOCS_PATHS = /^\/api\/docs(?:[-/]|$)/i;
+
+/** A file name under `/api/docs/`: served from memory, or not at all (never by SwaggerModule's static handler). */
+const DOCS_FILE = new RegExp(`^${DOCS_PATH}/.*\\.[a-z0-9]+$`);
 
 /** Names the gate in the guard's metadata look-ups; it carries no `@Public()`. */
 class OpenApiDocs {}
@@ -17,6 +22,7 @@ class OpenApiDocs {}
  * so the document answers 401 `UNAUTHORIZED` exactly as any `/api` route does.
  */
 export function docsGate(guard: ApiTokenGuard, filter: AllExceptionsFilter): RequestHandler {
+  const assets = loadDocsAssets();
   const gate = (request: Request, response: Response, next: NextFunction): void => {
     if (!DOCS_PATHS.test(request.path)) {
       next();
@@ -28,6 +34,11 @@ export function docsGate(guard: ApiTokenGuard, filter: AllExceptionsFilter): Req
       response.type('application/javascript').send(DOCS_INIT_SCRIPT);
       return;
     }
+    const asset = assets.get(path);
+    if (asset) {
+      response.type(asset.type).send(asset.body);
+      return;
+    }
     if (PUBLIC_DOCS_FILES.has(path)) {
       next();
       return;
@@ -35,6 +46,7 @@ export function docsGate(guard: ApiTokenGuard, filter: AllExceptionsFilter): Req
     const context = new ExecutionContextHost([request, response, next], OpenApiDocs, gate);
     try {
       guard.canActivate(context);
+      if (DOCS_FILE.test(path)) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
       next();
     } catch (error) {
       filter.catch(error, context);

@@ -1,10 +1,12 @@
-import { type MessageHandler, ServerTCP } from '@nestjs/microservices';
+import { type MessageHandler, ServerTCP, type TcpOptions, type TcpSocket } from '@nestjs/microservices';
 import { InvalidTcpDataReceptionException } from '@nestjs/microservices/errors/invalid-tcp-data-reception.exception.js';
+import type { Socket } from 'node:net';
 import { throwError } from 'rxjs';
 import { DomainError, ErrorKind } from '../common/domain-error.js';
 import { rpcCorrelationIdOf } from '../common/correlation-id.js';
 import { errorBody } from '../common/error-response.js';
 import { PeerErrorLog } from './peer-error-log.js';
+import { BoundedJsonSocket, type TcpConnectionLimits } from '../edge/tcp-connections.js';
 
 /** A message whose pattern no handler serves: the RPC counterpart of an unknown route's 404. */
 export class UnknownPatternError extends DomainError {
@@ -21,13 +23,29 @@ export class UnknownPatternError extends DomainError {
 /** Answers like every other failure: the error body, with the message's correlation id. */
 const unknownPattern: MessageHandler = async (data: unknown) => throwError(() => errorBody(new UnknownPatternError(), rpcCorrelationIdOf(data)));
 
+type InternalTcpOptions = Required<Pick<NonNullable<TcpOptions['options']>, 'host' | 'port' | 'maxBufferSize' | 'incompleteMessageTimeout' | 'maxSendBufferSize'>>;
+
 /**
  * Nest's TCP server, except that an unknown pattern is answered with the contract's error payload
  * (404 UNKNOWN_PATTERN) instead of a bare string, so callers handle one error shape; frames without
- * an id are refused; peers' protocol errors are logged short and rate-limited.
+ * an id are refused; peers' protocol errors are logged short and rate-limited; and each client is
+ * bounded (src/edge/): connections, idle ones, requests running per connection.
  */
 export class InternalTcpServer extends ServerTCP {
   private readonly peerErrors = new PeerErrorLog(this.logger);
+
+  constructor(
+    private readonly framing: InternalTcpOptions,
+    private readonly limits: TcpConnectionLimits,
+  ) {
+    super(framing);
+    this.server.maxConnections = limits.maxConnections;
+  }
+
+  protected override getSocketInstance(socket: Socket): TcpSocket {
+    const { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize } = this.framing;
+    return new BoundedJsonSocket(socket, { maxBufferSize, incompleteMessageTimeout, maxSendBufferSize }, this.limits);
+  }
 
   override getHandlerByPattern(pattern: string): MessageHandler | null {
     return super.getHandlerByPattern(pattern) ?? unknownPattern;

@@ -12,6 +12,11 @@ import { InternalTcpServer } from './internal-tcp.server.js';
 export const MAX_FRAME_CHARS = MAX_BODY_BYTES + 4096;
 /** A peer that stops in the middle of a frame loses its connection after this long. */
 const INCOMPLETE_FRAME_TIMEOUT_MS = 10_000;
+/**
+ * Answers queued for a peer that does not read them, beyond which its connection is closed (Nest's
+ * default is 128 MB). Room for a few exec answers at SSH_MAX_OUTPUT_BYTES; see docs/deploy.md.
+ */
+export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
  * Attaches the TCP transport to the HTTP application (a hybrid application) when INTERNAL_TCP_PORT
@@ -20,16 +25,22 @@ const INCOMPLETE_FRAME_TIMEOUT_MS = 10_000;
  * shutdown) closes it after the pool has drained. Call after `init()`. Returns the port, or null.
  */
 export async function startInternalTransport(app: INestApplication): Promise<number | null> {
-  const { host, internalTcpPort } = app.get(ConfigService<AppConfig, true>).get('http', { infer: true });
+  const config = app.get(ConfigService<AppConfig, true>);
+  const { host, internalTcpPort } = config.get('http', { infer: true });
   if (internalTcpPort === 0) return null;
+  const { tcpMaxConnections, idleTimeoutMs, maxInFlight } = config.get('edge', { infer: true });
   app.connectMicroservice<MicroserviceOptions>(
     {
-      strategy: new InternalTcpServer({
-        host,
-        port: internalTcpPort,
-        maxBufferSize: MAX_FRAME_CHARS,
-        incompleteMessageTimeout: INCOMPLETE_FRAME_TIMEOUT_MS,
-      }),
+      strategy: new InternalTcpServer(
+        {
+          host,
+          port: internalTcpPort,
+          maxBufferSize: MAX_FRAME_CHARS,
+          incompleteMessageTimeout: INCOMPLETE_FRAME_TIMEOUT_MS,
+          maxSendBufferSize: MAX_SEND_BUFFER_BYTES,
+        },
+        { maxConnections: tcpMaxConnections, idleTimeoutMs, maxInFlight },
+      ),
     },
     { inheritAppConfig: true },
   );

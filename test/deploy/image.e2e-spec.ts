@@ -57,11 +57,11 @@ describe('the Docker image, replayed without a container engine', () => {
     if (report.length > 0) console.log(`image check:\n  ${report.join('\n  ')}`);
   });
 
-  it('keeps the image as built: unprivileged USER, production ENV, data VOLUME, ports 3000 and 3001', () => {
+  it('keeps the image as built: unprivileged USER, production ENV, data VOLUME, ports 3000, 3001 and 3002', () => {
     expect(image.user).toBe('node');
-    expect(image.env).toMatchObject({ NODE_ENV: 'production', DATA_DIR: '/app/data', PORT: '3000', INTERNAL_TCP_PORT: '3001' });
+    expect(image.env).toMatchObject({ NODE_ENV: 'production', DATA_DIR: '/app/data', PORT: '3000', INTERNAL_TCP_PORT: '3001', HEALTH_PORT: '3002' });
     expect(image.volumes).toEqual(['/app/data']);
-    expect(image.exposed).toEqual([3000, 3001]);
+    expect(image.exposed).toEqual([3000, 3001, 3002]);
     expect(image.argv).toEqual(['node', 'dist/main.js']);
   });
 
@@ -87,7 +87,7 @@ describe('the Docker image, replayed without a container engine', () => {
     const before = listTree(image.root, volumes);
     const startedAt = Date.now();
     const port = await freePort();
-    const service = start(replay, image, { HOST: '127.0.0.1', PORT: String(port), INTERNAL_TCP_PORT: String(await freePort()) });
+    const service = start(replay, image, { HOST: '127.0.0.1', PORT: String(port), INTERNAL_TCP_PORT: String(await freePort()), HEALTH_PORT: String(await freePort()) });
     try {
       const base = `http://127.0.0.1:${port}`;
       await eventually(() => `the image to listen; output:\n${service.output()}`, () => service.output().includes('HTTP listening') || service.child.exitCode !== null, 60_000);

@@ -48,8 +48,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(c.ports?.map((p) => [p.name, p.containerPort])).toEqual([
       ['http', parsed.PORT],
       ['tcp-internal', parsed.INTERNAL_TCP_PORT],
+      ['health', parsed.HEALTH_PORT],
     ]);
     expect(parsed.INTERNAL_TCP_PORT).not.toBe(0);
+    expect(parsed.HEALTH_PORT).not.toBe(0);
   });
 
   it('names only variables the service reads (it ignores unknown ones, so a typo would pass silently)', () => {
@@ -119,9 +121,9 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         return [name, c[name]!];
       });
 
-    it('every probe asks an unauthenticated path that answers 200, on the HTTP port', async () => {
+    it('every probe asks an unauthenticated path that answers 200, on the health port', async () => {
       for (const [name, probe] of probes()) {
-        expect([name, containerPort(c, probe.httpGet?.port)]).toEqual([name, Number(env.PORT)]);
+        expect([name, containerPort(c, probe.httpGet?.port)]).toEqual([name, Number(env.HEALTH_PORT)]);
         const response = await app.http.get(probe.httpGet!.path!);
         expect([name, probe.httpGet!.path, response.status]).toEqual([name, probe.httpGet!.path, 200]);
       }
