@@ -35,6 +35,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The `:id` of a route is a UUID accepted in any letter case: the same server in any case is the same request. */
+function lowerCased(params: Request['params']): Request['params'] {
+  return typeof params.id === 'string' ? { ...params, id: params.id.toLowerCase() } : params;
+}
+
 function fromHttp(context: ExecutionContext): IdempotentRequest | null {
   const request = context.switchToHttp().getRequest<Request>();
   const key = parseIdempotencyKey(request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()], IDEMPOTENCY_KEY_HEADER);
@@ -45,7 +50,7 @@ function fromHttp(context: ExecutionContext): IdempotentRequest | null {
     key,
     route: `${request.method} ${request.baseUrl}${typeof path === 'string' ? path : request.path}`,
     // A route without a body accepts none or `{}`: the same request either way.
-    requestHash: sha256(canonicalJson({ params: request.params, body: request.body ?? {} })),
+    requestHash: sha256(canonicalJson({ params: lowerCased(request.params), body: request.body ?? {} })),
     correlationId: correlationIdOf(request),
   };
 }

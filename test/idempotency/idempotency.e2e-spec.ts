@@ -64,6 +64,9 @@ describe.each(DATABASE_KINDS)('Idempotency-Key on REST routes, real sshd (%s)', 
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(first.body).toMatchObject({ exitCode: 0, stdout: 'out\n' });
+    // Ids are accepted in any letter case: the same server is the same request.
+    const shouting = await exec(key, { command: host.command('; echo out') }, serverId.toUpperCase()).expect(200);
+    expect(shouting.headers['idempotent-replayed']).toBe('true');
     expect(host.runs()).toBe(1);
     // Without a key nothing is recorded and every request runs.
     const rows = await keyRows();
