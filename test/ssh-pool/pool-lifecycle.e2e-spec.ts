@@ -48,9 +48,13 @@ describe.each(SPARE_MODES)('SSH pool against real sshd: lifecycle (SSH_SPARE_CHA
     const target = targetOn(first, user);
     const authsBefore = first.acceptedAuths();
     const disconnectsBefore = first.disconnects();
-    const long = pool.exec(target, 'sleep 2; echo finished');
-    // Past the 1 s lifetime counted from the connect (which, with spares, includes the feature test).
-    await new Promise((r) => setTimeout(r, 1500));
+    const long = pool.exec(target, 'sleep 5; echo finished');
+    // Past the 1 s lifetime counted from the connect (which, with spares, includes the feature test):
+    // read from the connection itself, since a loaded machine may take long to connect.
+    await eventually('the connection to pass its 1 s lifetime', () => {
+      const [connection] = pool.getConnections();
+      return connection !== undefined && Date.now() - Date.parse(connection.createdAt) > 1100;
+    });
     await expect(pool.exec(target, 'echo on-new')).resolves.toMatchObject({ stdout: 'on-new\n' });
     expect(first.acceptedAuths() - authsBefore).toBe(2);
     expect(first.disconnects()).toBe(disconnectsBefore);
